@@ -1,0 +1,8 @@
+"""Test-session setup shared by tests/ and the doctests in skntl/."""
+
+import os
+
+# scikit-learn >= 1.8 runs check_array_api_input (NumPy namespace) in
+# check_estimator and skips it unless SciPy's array-API mode is on; it must be
+# set before SciPy is first imported, so it is set here, not in a test.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")

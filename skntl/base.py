@@ -1,0 +1,217 @@
+"""Shared machinery of every skntl estimator: the two fit forms and the twin.
+
+:class:`TransferMixin` turns both call forms of ``fit`` (explicit parts or
+packed ``(X, y, sample_domain)``) into one validated packed triple, so a method
+is written once against the packed form.  :func:`fit_target_only` builds the
+target-only twin A(∅, T) of any estimator (REFERENCE.md §4.6, D16, D17).
+"""
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.utils import check_array
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d, validate_data
+
+from ._data import (
+    LABELED_TARGET,
+    UNLABELED_TARGET,
+    _as_array,
+    check_sample_domain,
+    pack,
+    unpack,
+)
+
+__all__ = ["TransferMixin", "fit_target_only"]
+
+_INPUT_ATTRS = ("n_features_in_", "feature_names_in_")
+
+
+class TransferMixin:
+    """Mixin giving an estimator the skntl transfer-data contract.
+
+    An estimator using it declares ``fit(self, X, y=None, Xt_l=None, yt_l=None,
+    Xt_u=None, *, sample_domain=None)`` and starts ``fit`` with::
+
+        X, y, sd = self._validate_transfer_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
+
+    after which it only deals with the packed form. ``fit(X, y)`` alone is
+    plain supervised learning on ``X`` (every row is source).
+    """
+
+    def _validate_transfer_data(
+        self,
+        X,
+        y,
+        Xt_l=None,
+        yt_l=None,
+        Xt_u=None,
+        sample_domain=None,
+        *,
+        y_required=True,
+        **check_params,
+    ):
+        """Validate either fit form and return the packed ``(X, y, sd)``.
+
+        Sets ``n_features_in_`` (and ``feature_names_in_``) from ``X``. Raises
+        one ``ValueError`` naming the offending argument for every violation of
+        the contract. The caller's arrays are not modified.
+
+        Parameters
+        ----------
+        X, y, Xt_l, yt_l, Xt_u, sample_domain
+            As in ``fit``.
+        y_required : bool, default=True
+            Raise when ``y`` is None.
+        **check_params : dict
+            Passed to :func:`~sklearn.utils.validation.validate_data` and
+            :func:`~sklearn.utils.check_array` (e.g. ``allow_nd=True``).
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, ...)
+        y : ndarray of shape (n_samples,) or None
+        sample_domain : ndarray of shape (n_samples,), dtype int64
+        """
+        saved = {a: vars(self)[a] for a in _INPUT_ATTRS if a in vars(self)}
+        try:
+            return self._validate_transfer_data_inner(
+                X, y, Xt_l, yt_l, Xt_u, sample_domain, y_required, check_params
+            )
+        except Exception:
+            # validate_data sets n_features_in_ early: leave nothing half-fitted
+            for a in _INPUT_ATTRS:
+                vars(self).pop(a, None)
+            vars(self).update(saved)
+            raise
+
+    def _validate_transfer_data_inner(
+        self, X, y, Xt_l, yt_l, Xt_u, sample_domain, y_required, check_params
+    ):
+        explicit = any(part is not None for part in (Xt_l, yt_l, Xt_u))
+        if explicit and sample_domain is not None:
+            raise ValueError(
+                "Pass either the explicit target parts (Xt_l, yt_l, Xt_u) or "
+                "sample_domain for packed data, not both."
+            )
+        X = validate_data(self, X, reset=True, **check_params)
+        if y is None:
+            if y_required:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the "
+                    "target y is None."
+                )
+        else:
+            y = column_or_1d(_as_array(y, "y"), warn=True)
+            if len(y) != len(X):
+                raise ValueError(
+                    f"y has {len(y)} entries but X has {len(X)} rows; they must "
+                    "have the same length."
+                )
+
+        if explicit:
+            if y is None:
+                raise ValueError("ys (the y argument) is required with target parts.")
+            parts = {}
+            for name, part in (("Xt_l", Xt_l), ("Xt_u", Xt_u)):
+                if part is not None:
+                    part = check_array(
+                        part, input_name=name, **{**check_params, "ensure_min_samples": 0}
+                    )
+                    if part.shape[1:] != X.shape[1:]:
+                        raise ValueError(
+                            f"{name} has rows of shape {part.shape[1:]} but the "
+                            f"source X has rows of shape {X.shape[1:]}; source "
+                            "and target must have the same features."
+                        )
+                parts[name] = part
+            if yt_l is not None:
+                yt_l = column_or_1d(_as_array(yt_l, "yt_l"), warn=True)
+            X, y, sd = pack(X, y, parts["Xt_l"], yt_l, parts["Xt_u"])
+        else:
+            sd = check_sample_domain(sample_domain, len(X))
+
+        source = sd > 0
+        if not source.any():
+            raise ValueError(
+                "The source is empty: X has no source rows "
+                "(sample_domain > 0). Use fit_target_only for target-only models."
+            )
+        if y is not None:
+            labeled = sd != UNLABELED_TARGET
+            check_classification_targets(y[labeled])
+            unseen = np.setdiff1d(y[sd == LABELED_TARGET], y[source])
+            if unseen.size:
+                raise ValueError(
+                    f"yt_l contains labels {unseen.tolist()} that never occur in "
+                    "the source labels; the target label set must be a subset "
+                    "of the source's."
+                )
+        return X, y, sd
+
+
+def _chance_model(classes, n_features, random_state):
+    """A fitted model that predicts uniformly at random among ``classes`` (D17)."""
+    classes = np.asarray(classes)
+    return DummyClassifier(strategy="uniform", random_state=random_state).fit(
+        np.zeros((len(classes), n_features)), classes
+    )
+
+
+def fit_target_only(
+    estimator, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None
+):
+    """Fit the target-only twin A(∅, T) of ``estimator`` on the same data.
+
+    The twin is the same algorithm with the source removed and the labeled
+    target playing its part (REFERENCE.md §4.6, D16): a skntl estimator is
+    fitted as ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain scikit-learn classifier
+    as ``fit(Xt_l, yt_l)``. Without any labeled target row the twin is a
+    chance-level model that predicts uniformly at random among the source
+    classes (D17).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        A skntl estimator or any scikit-learn classifier. It is cloned, never
+        modified.
+    X, y, Xt_l, yt_l, Xt_u, sample_domain
+        The transfer data in either form (see :func:`skntl.pack`).
+
+    Returns
+    -------
+    twin : fitted estimator
+        The fitted clone, or a fitted chance-level
+        :class:`~sklearn.dummy.DummyClassifier` when there are no target labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skntl import fit_target_only
+    >>> rng = np.random.RandomState(0)
+    >>> Xs, ys = rng.randn(20, 2), np.arange(20) % 2
+    >>> twin = fit_target_only(LogisticRegression(), Xs, ys, Xs[:6], ys[:6])
+    >>> twin.n_features_in_
+    2
+    """
+    if sample_domain is not None:
+        if any(part is not None for part in (Xt_l, yt_l, Xt_u)):
+            raise ValueError(
+                "Pass either the explicit target parts (Xt_l, yt_l, Xt_u) or "
+                "sample_domain for packed data, not both."
+            )
+        X, y, Xt_l, yt_l, Xt_u = unpack(X, y, sample_domain)
+    if y is None:
+        raise ValueError("fit_target_only requires the source labels y.")
+    Xs, ys = _as_array(X, "X"), column_or_1d(_as_array(y, "y"))
+    if (Xt_l is None) != (yt_l is None):
+        raise ValueError("Xt_l and yt_l must be given together.")
+    if Xt_l is None or len(Xt_l) == 0:
+        n_features = int(np.prod(Xs.shape[1:])) if Xs.ndim > 1 else 1
+        random_state = estimator.get_params().get("random_state")
+        return _chance_model(np.unique(ys), n_features, random_state)
+    twin = clone(estimator)
+    if isinstance(estimator, TransferMixin):
+        return twin.fit(Xt_l, yt_l, Xt_u=Xt_u)
+    return twin.fit(Xt_l, yt_l)

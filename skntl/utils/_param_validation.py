@@ -1,0 +1,24 @@
+"""The one place that imports scikit-learn's private validation helpers.
+
+scikit-learn keeps ``Interval``, ``StrOptions``, ``HasMethods`` and
+``_fit_context`` private; importing them here only means a scikit-learn
+release that moves them breaks one file, not the whole package.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_params,
+)
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "StrOptions",
+    "_fit_context",
+    "validate_params",
+]

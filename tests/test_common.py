@@ -1,0 +1,157 @@
+"""Checks every public estimator must pass: scikit-learn's and our contract's."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skntl import KMM, TCA, fit_target_only, pack
+
+ESTIMATORS = [
+    TCA(n_components=2),
+    TCA(n_components=2, kernel="rbf"),
+    TCA(n_components=2, kernel="rbf", eigen_solver="arpack"),
+    TCA(n_components=2, kernel="rbf", n_landmarks=15),
+    KMM(),
+    KMM(kernel="linear", B=5.0),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+def _transfer_data(seed=0, string_labels=False):
+    rng = np.random.RandomState(seed)
+    Xs = rng.randn(60, 4)
+    ys = (Xs[:, 0] + 0.3 * rng.randn(60) > 0).astype(int)
+    Xt = rng.randn(40, 4) + 0.7
+    yt = (Xt[:, 0] > 0.7).astype(int)
+    if string_labels:
+        ys, yt = np.array(["no", "yes"])[ys], np.array(["no", "yes"])[yt]
+    return Xs, ys, Xt[:12], yt[:12], Xt, Xt[20:], yt[20:]
+
+
+def _fitted_state(est, X_eval):
+    out = [est.predict(X_eval)]
+    if hasattr(est, "predict_proba"):
+        out.append(est.predict_proba(X_eval))
+    if hasattr(est, "transform"):
+        out.append(est.transform(X_eval))
+    if hasattr(est, "weights_"):
+        out.append(est.weights_)
+    return out
+
+
+def _ids(est):
+    return repr(est).replace("\n", "").replace(" ", "")
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+@pytest.mark.parametrize("string_labels", [False, True])
+def test_explicit_and_packed_forms_are_identical(estimator, string_labels):
+    Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data(string_labels=string_labels)
+    est = clone(estimator).set_params(random_state=0)
+    a = clone(est).fit(Xs, ys, Xl, yl, Xu)
+    X, y, sd = pack(Xs, ys, Xl, yl, Xu)
+    b = clone(est).fit(X, y, sample_domain=sd)
+    for u, v in zip(_fitted_state(a, Xte), _fitted_state(b, Xte)):
+        np.testing.assert_array_equal(u, v)
+    assert set(a.classes_) == set(ys)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def test_fit_does_not_modify_inputs_and_refit_equals_fit(estimator):
+    parts = _transfer_data()
+    Xs, ys, Xl, yl, Xu, Xte, _ = parts
+    copies = [p.copy() for p in parts]
+    for p in parts:
+        p.setflags(write=False)  # any in-place write raises
+    est = clone(estimator).set_params(random_state=0).fit(Xs, ys, Xl, yl, Xu)
+    for p, c in zip(parts, copies):
+        np.testing.assert_array_equal(p, c)
+    first = _fitted_state(est, Xte)
+    est.fit(Xs, ys, Xl, yl, Xu)  # refit the same object
+    for u, v in zip(first, _fitted_state(est, Xte)):
+        np.testing.assert_allclose(u, v)
+    cloned = clone(est).fit(Xs, ys, Xl, yl, Xu)
+    for u, v in zip(first, _fitted_state(cloned, Xte)):
+        np.testing.assert_allclose(u, v)
+
+
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d.update(Xt_u=d["Xt_u"][:, :3]), "Xt_u has rows of shape"),
+        (lambda d: d.update(Xt_l=d["Xt_l"][:, :3]), "Xt_l has rows of shape"),
+        (lambda d: d["Xt_u"].__setitem__((0, 0), np.nan), "Xt_u contains NaN"),
+        (lambda d: d["Xt_l"].__setitem__((0, 0), np.inf), "Xt_l contains infinity"),
+        (lambda d: d["X"].__setitem__((0, 0), np.nan), "contains NaN"),
+        (lambda d: d.update(yt_l=np.full(len(d["yt_l"]), 7)), r"yt_l contains labels \[7\]"),
+        (lambda d: d.update(X=d["X"][:0], y=d["y"][:0]), "0 sample"),
+        (lambda d: d.update(Xt_l=None), "yt_l was given without Xt_l"),
+        (lambda d: d.update(yt_l=None), "Xt_l was given without yt_l"),
+        (lambda d: d.update(yt_l=d["yt_l"][:3]), "yt_l has 3 entries but Xt_l has 12"),
+        (lambda d: d.update(y=d["y"][:5]), "y has 5 entries but X has 60"),
+        (lambda d: d.update(sample_domain=np.ones(60)), "either the explicit target parts"),
+    ],
+)
+def test_bad_transfer_data_gives_one_clear_error(estimator, mutate, match):
+    Xs, ys, Xl, yl, Xu, _, _ = _transfer_data()
+    data = dict(X=Xs.copy(), y=ys.copy(), Xt_l=Xl.copy(), yt_l=yl.copy(), Xt_u=Xu.copy())
+    mutate(data)
+    est = clone(estimator)
+    with pytest.raises(ValueError, match=match):
+        est.fit(**data)
+    fitted = [a for a in vars(est) if a.endswith("_") and not a.startswith("_")]
+    assert fitted == []  # nothing half-fitted
+
+
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+@pytest.mark.parametrize(
+    "sd, match",
+    [
+        (np.ones(10), "sample_domain has 10 entries but X has 100 rows"),
+        (np.r_[np.ones(60), np.zeros(40)], "sample_domain contains 0"),
+        (-np.ones(100), "source is empty"),
+    ],
+)
+def test_bad_sample_domain(estimator, sd, match):
+    Xs, ys, _, _, Xu, _, _ = _transfer_data()
+    X, y = np.vstack([Xs, Xu]), np.r_[ys, ys[:40]]
+    with pytest.raises(ValueError, match=match):
+        clone(estimator).fit(X, y, sample_domain=sd)
+
+
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), LogisticRegression()], ids=_ids)
+def test_fit_target_only(estimator):
+    Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data()
+    twin = fit_target_only(estimator, Xs, ys, Xl, yl, Xu)
+    assert type(twin) is type(estimator)
+    # it is the same algorithm fitted with the labeled target as its source
+    if isinstance(estimator, (TCA, KMM)):
+        ref = clone(estimator).fit(Xl, yl, Xt_u=Xu)
+    else:
+        ref = clone(estimator).fit(Xl, yl)
+    np.testing.assert_array_equal(twin.predict(Xte), ref.predict(Xte))
+    # packed form gives the same twin
+    X, y, sd = pack(Xs, ys, Xl, yl, Xu)
+    twin2 = fit_target_only(estimator, X, y, sample_domain=sd)
+    np.testing.assert_array_equal(twin2.predict(Xte), twin.predict(Xte))
+
+
+def test_fit_target_only_without_labels_is_chance():
+    Xs, ys, _, _, Xu, _, _ = _transfer_data()
+    rng = np.random.RandomState(0)
+    ys3 = rng.randint(0, 4, len(ys))
+    twin = fit_target_only(TCA(n_components=2, random_state=0), Xs, ys3, Xt_u=Xu)
+    assert isinstance(twin, DummyClassifier)
+    np.testing.assert_array_equal(twin.classes_, np.arange(4))
+    np.testing.assert_allclose(twin.predict_proba(Xu), 0.25)
+    y_rand = rng.randint(0, 4, 4000)
+    acc = twin.score(np.zeros((4000, 4)), y_rand)
+    assert abs(acc - 0.25) < 0.05  # chance level
