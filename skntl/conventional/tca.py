@@ -13,6 +13,8 @@ from sklearn.base import (
     clone,
 )
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -30,11 +32,17 @@ __all__ = ["TCA", "tca_components"]
 _DENSE_MAX_ROWS = 1000
 
 
+def _default_final_estimator():
+    # The embedding's scale is arbitrary (W is normalised by W^T B W = I, so
+    # K W can be in the thousands): standardise before the logistic regression.
+    return make_pipeline(StandardScaler(), LogisticRegression())
+
+
 def _final_estimator_has(attr):
     def check(self):
         est = getattr(self, "final_estimator_", None)
         if est is None:
-            est = self.final_estimator or LogisticRegression()
+            est = self.final_estimator or _default_final_estimator()
         return hasattr(est, attr)
 
     return check
@@ -75,7 +83,9 @@ class TCA(
         ``n_landmarks`` at most the number of landmarks.
     final_estimator : estimator, default=None
         Classifier fitted on the embedded source and labeled-target rows. None
-        means :class:`~sklearn.linear_model.LogisticRegression`.
+        means :class:`~sklearn.preprocessing.StandardScaler` followed by
+        :class:`~sklearn.linear_model.LogisticRegression` (D28: logistic
+        regression; the scaler because the embedding's scale is arbitrary).
     kernel : {"linear", "rbf"}, default="linear"
         Kernel ``k``. Linear (D28) is solved exactly in the primal
         ``n_features``-dimensional space.
@@ -247,6 +257,7 @@ class TCA(
             # transform(x) = phi(x) @ V diag(s) G (see _tca_lowrank)
             coef = Vt.T @ (s[:, None] * G)
             self.components_ = coef if to_coef is None else to_coef @ coef
+            Z = U @ ((s**2)[:, None] * G)  # = K W for the training rows
         else:
             if k > n:
                 raise ValueError(
@@ -263,13 +274,18 @@ class TCA(
             self.components_, self.eigenvalues_ = tca_components(
                 K, e, self.mu, k, eigen_solver=solver, random_state=rng
             )
-        self.components_ = _flip_signs(self.components_)
+            Z = K @ self.components_
+            del K
+        signs = _column_signs(self.components_)
+        self.components_ *= signs
+        Z *= signs
 
         labeled = sd != UNLABELED_TARGET
-        Z = self._embed(X[labeled])
         self.final_estimator_ = clone(
-            self.final_estimator if self.final_estimator is not None else LogisticRegression()
-        ).fit(Z, y[labeled])
+            self.final_estimator
+            if self.final_estimator is not None
+            else _default_final_estimator()
+        ).fit(Z[labeled], y[labeled])
         self.classes_ = self.final_estimator_.classes_
         return self
 
@@ -487,9 +503,9 @@ def _tca_lowrank(U, s, e, mu, n_components):
     return G[:, order], vals[order]
 
 
-def _flip_signs(W):
-    """Make the largest-magnitude entry of each column positive (deterministic)."""
+def _column_signs(W):
+    """Signs making the largest-magnitude entry of each column positive."""
     idx = np.argmax(np.abs(W), axis=0)
     signs = np.sign(W[idx, np.arange(W.shape[1])])
     signs[signs == 0] = 1
-    return W * signs
+    return signs

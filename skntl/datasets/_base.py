@@ -111,7 +111,7 @@ def _locate(relative_path, data_home=None):
 
 
 def _describe(source):
-    """Full path of a path-like ``source``, or the name of a file object, for messages."""
+    """Full path of a path-like ``source`` (or a file object's name), for messages."""
     if isinstance(source, (str, os.PathLike)):
         return os.fspath(source)
     return str(getattr(source, "name", repr(source)))
@@ -147,8 +147,9 @@ def _read_mat(path, variable_names):
         contents = scipy.io.loadmat(path, variable_names=list(variable_names))
     except Exception as exc:  # scipy raises ValueError, OSError, IndexError, ...
         raise OSError(
-            f"Could not read {name}: the file is corrupted, truncated "
-            f"or not a MATLAB v5 .mat file ({type(exc).__name__}: {exc}). "
+            f"Could not read {name}: the file is corrupted, truncated or not a "
+            "MATLAB v4-v7 .mat file (v7.3/HDF5 is not supported) "
+            f"({type(exc).__name__}: {exc}). "
             "Replace it with an intact copy."
         ) from exc
     missing = [v for v in variable_names if v not in contents]

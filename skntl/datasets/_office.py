@@ -271,9 +271,8 @@ def load_office_caltech(
     if domain not in file_names:
         raise ValueError(
             f"features={features!r} is not available for domain {domain!r}: the "
-            f"{domain} DeCAF6 file is not part of skntl's data. features='decaf6' "
-            f"exists for {sorted(file_names)} only; use features='surf' for "
-            f"{domain}."
+            "amazon and caltech DeCAF6 files are not available to skntl, only "
+            f"{sorted(file_names)}. Use features='surf' for {domain}."
         )
     file_name = file_names[domain]
     n_samples = _N_SAMPLES[domain]

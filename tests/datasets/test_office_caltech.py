@@ -19,6 +19,7 @@ SURF_FILES = {
     "webcam": "webcam_SURF_L10.mat",
 }
 BUNDLED = Path(skntl.datasets.__file__).parent / "data" / "office_caltech10_surf"
+DSLR_BYTES = (BUNDLED / "dslr_SURF_L10.mat").read_bytes()
 
 # 1-NN reference accuracies (%) from shared/data/README.md, which match the "NN"
 # column of JDA (Long et al., ICCV 2013).
@@ -45,7 +46,9 @@ def _one_nn_accuracy(source, target):
 def shared_surf(shared_data_home):
     """All four SURF domains (standard preprocessing) read from the shared folder."""
     return {
-        d[0].upper(): load_office_caltech(d, data_home=shared_data_home, return_X_y=True)
+        d[0].upper(): load_office_caltech(
+            d, data_home=shared_data_home, return_X_y=True
+        )
         for d in DOMAINS
     }
 
@@ -96,7 +99,8 @@ def test_env_var_is_used_when_no_data_home(shared_data_home, monkeypatch):
 @pytest.mark.parametrize("domain, n_samples", DOMAINS.items())
 def test_surf_bunch_shapes_dtypes_labels(shared_data_home, domain, n_samples):
     bunch = load_office_caltech(domain, data_home=shared_data_home)
-    assert set(bunch) == {"data", "target", "target_names", "domain", "features", "DESCR"}
+    fields = {"data", "target", "target_names", "domain", "features", "DESCR"}
+    assert set(bunch) == fields
     assert bunch.data.shape == (n_samples, 800)
     assert bunch.data.dtype == np.float64
     assert bunch.target.shape == (n_samples,)
@@ -130,7 +134,9 @@ def test_raw_and_standard_preprocessing(shared_data_home):
     assert np.array_equal(X_raw, raw_file["fts"].astype(np.float64))
     assert np.array_equal(y, raw_file["labels"].ravel().astype(np.int64) - 1)
 
-    X_std, _ = load_office_caltech("webcam", data_home=shared_data_home, return_X_y=True)
+    X_std, _ = load_office_caltech(
+        "webcam", data_home=shared_data_home, return_X_y=True
+    )
     L1 = X_raw / X_raw.sum(axis=1, keepdims=True)
     expected = (L1 - L1.mean(axis=0)) / L1.std(axis=0)  # no zero-std column in SURF
     np.testing.assert_allclose(X_std, expected, rtol=1e-12, atol=1e-12)
@@ -289,8 +295,8 @@ def _write_in_layout(data_home, content):
         pytest.param(os.urandom(4096), id="garbage"),
         pytest.param(b"not a mat file" * 10, id="text"),
         pytest.param(b"", id="empty"),
-        pytest.param((BUNDLED / "dslr_SURF_L10.mat").read_bytes()[:128], id="header-only"),
-        pytest.param((BUNDLED / "dslr_SURF_L10.mat").read_bytes()[:9000], id="truncated"),
+        pytest.param(DSLR_BYTES[:128], id="header-only"),
+        pytest.param(DSLR_BYTES[:9000], id="truncated"),
         pytest.param({"X": np.zeros((157, 800))}, id="wrong-keys"),
         pytest.param(
             {"fts": np.ones((100, 800)), "labels": np.ones((100, 1))}, id="too-few-rows"
