@@ -151,7 +151,7 @@ class TransferMixin:
 
 
 def _chance_model(classes, n_features, random_state):
-    """A fitted model that predicts uniformly at random among ``classes`` (D17)."""
+    """Return a fitted model predicting uniformly at random among ``classes`` (D17)."""
     classes = np.asarray(classes)
     return DummyClassifier(strategy="uniform", random_state=random_state).fit(
         np.zeros((len(classes), n_features)), classes

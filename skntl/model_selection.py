@@ -51,7 +51,7 @@ class TargetSplit(BaseCrossValidator):
     >>> from skntl import TargetSplit, pack
     >>> X, y, sd = pack(np.zeros((4, 1)), [0, 1, 0, 1], np.ones((3, 1)), [0, 1, 1])
     >>> [test.tolist() for _, test in TargetSplit(3, random_state=0).split(X, y, sd)]
-    [[4], [6], [5]]
+    [[6], [5], [4]]
     """
 
     __metadata_request__split = {"groups": True}

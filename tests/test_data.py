@@ -64,10 +64,10 @@ def test_unpack_pack_round_trip_for_any_valid_sample_domain(X, data):
     Xs, ys, Xl, yl, Xu = unpack(X, y, sd)
     X2, y2, sd2 = pack(Xs, ys, Xl, yl, Xu)
     # pack orders rows source, labeled, unlabeled: compare as multisets per kind
-    for code_in, code_out in ((lambda s: s > 0, 1), (lambda s: s == -1, -1), (lambda s: s == -2, -2)):
-        np.testing.assert_array_equal(X[code_in(sd)], X2[sd2 == code_out])
+    for rows_in, code_out in ((sd > 0, 1), (sd == -1, -1), (sd == -2, -2)):
+        np.testing.assert_array_equal(X[rows_in], X2[sd2 == code_out])
         if code_out != -2:
-            np.testing.assert_array_equal(y[code_in(sd)], y2[sd2 == code_out])
+            np.testing.assert_array_equal(y[rows_in], y2[sd2 == code_out])
 
 
 def test_string_labels_and_placeholder_never_adds_a_class():

@@ -78,7 +78,8 @@ def test_grid_search_scores_target_rows_with_per_fold_domains(packed, monkeypatc
     original = TCA.fit
 
     def spy(self, X, y=None, *args, sample_domain=None, **kw):
-        seen.append((len(X), None if sample_domain is None else np.asarray(sample_domain).copy()))
+        sd_copy = None if sample_domain is None else np.asarray(sample_domain).copy()
+        seen.append((len(X), sd_copy))
         return original(self, X, y, *args, sample_domain=sample_domain, **kw)
 
     monkeypatch.setattr(TCA, "fit", spy)
@@ -87,7 +88,8 @@ def test_grid_search_scores_target_rows_with_per_fold_domains(packed, monkeypatc
     assert len(seen) == 3
     for n, sd_fold in seen:
         assert sd_fold is not None and len(sd_fold) == n
-        assert (sd_fold == -1).sum() == 12 and (sd_fold > 0).sum() == 60 and (sd_fold == -2).sum() == 25
+        counts = [(sd_fold > 0).sum(), (sd_fold == -1).sum(), (sd_fold == -2).sum()]
+        assert counts == [60, 12, 25]
 
 
 def test_importing_skntl_does_not_touch_sklearn_config():

@@ -50,7 +50,8 @@ def run(seeds, labeled_ratio):
                 Xt_l, yt_l, Xt_u, Xt_test, yt_test = split_target(
                     Xt, yt, labeled_ratio, random_state=seed
                 )
-                est = est.set_params(random_state=seed) if "random_state" in est.get_params() else est
+                if "random_state" in est.get_params():
+                    est = est.set_params(random_state=seed)
                 if name == "LogReg":  # plain classifier: A(S, T) on source ∪ labeled target
                     model = est.fit(np.vstack([Xs, Xt_l]), np.r_[ys, yt_l])
                 else:

@@ -51,7 +51,7 @@ def _final_estimator_has(attr):
 class TCA(
     TransferMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
 ):
-    """Transfer Component Analysis, as a transformer and as a classifier.
+    r"""Transfer Component Analysis, as a transformer and as a classifier.
 
     TCA learns ``n_components`` directions in a reproducing-kernel Hilbert
     space along which source and target are close in maximum mean discrepancy
@@ -62,15 +62,15 @@ class TCA(
 
     Exact TCA solves the symmetric-definite generalized eigenproblem
 
-    .. math:: K H K\\, w = \\lambda\\, (K L K + \\mu I)\\, w
+    .. math:: K H K\, w = \lambda\, (K L K + \mu I)\, w
 
     for the largest eigenvalues (Pan et al. 2011, eq. 8). ``L = e e^T`` with
     ``e_i = 1/n_s`` on source and ``-1/n_t`` on target rows, so ``K L K = u u^T``
-    is rank one and ``(K L K + \\mu I)^{-1/2}`` has a closed form; the problem is
+    is rank one and ``(K L K + \mu I)^{-1/2}`` has a closed form; the problem is
     solved as an ordinary symmetric one, densely (LAPACK) for small ``n`` and
     matrix-free (ARPACK, two kernel mat-vecs per step) for large ``n``.
     Peers that call a symmetric eigensolver on the non-symmetric
-    ``(K L K + \\mu I)^{-1} K H K`` get directions that are off by up to tens
+    ``(K L K + \mu I)^{-1} K H K`` get directions that are off by up to tens
     of degrees.
 
     Read more in the :ref:`User Guide <conventional>`.
@@ -418,11 +418,11 @@ def _inv_sqrt_rank_one(u, mu):
 
 
 def tca_components(K, e, mu, n_components, *, eigen_solver="dense", random_state=None):
-    """Exact TCA coefficients from a kernel matrix (Pan et al. 2011, eq. 8).
+    r"""Exact TCA coefficients from a kernel matrix (Pan et al. 2011, eq. 8).
 
     Solves the symmetric-definite generalized eigenproblem
 
-    .. math:: K H K\\, w = \\lambda\\, (u u^T + \\mu I)\\, w, \\qquad u = K e,
+    .. math:: K H K\, w = \lambda\, (u u^T + \mu I)\, w, \qquad u = K e,
 
     with ``H = I - 11^T/n`` and ``K L K = (K e)(K e)^T``, for the
     ``n_components`` largest ``lambda``. With ``B = u u^T + mu I`` it
