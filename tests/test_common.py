@@ -155,3 +155,14 @@ def test_fit_target_only_without_labels_is_chance():
     y_rand = rng.randint(0, 4, 4000)
     acc = twin.score(np.zeros((4000, 4)), y_rand)
     assert abs(acc - 0.25) < 0.05  # chance level
+
+
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+def test_empty_labeled_target_equals_absent(estimator):
+    """split_target at L% = 0 returns empty labeled parts: same as passing none."""
+    Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data()
+    est = clone(estimator).set_params(random_state=0)
+    a = clone(est).fit(Xs, ys, Xl[:0], yl[:0], Xu)
+    b = clone(est).fit(Xs, ys, Xt_u=Xu)
+    for u, v in zip(_fitted_state(a, Xte), _fitted_state(b, Xte)):
+        np.testing.assert_array_equal(u, v)
