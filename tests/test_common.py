@@ -16,6 +16,7 @@ ESTIMATORS = [
     TCA(n_components=2, kernel="rbf", n_landmarks=15),
     KMM(),
     KMM(kernel="linear", B=5.0),
+    KMM(solver="cvxpy"),
 ]
 
 
