@@ -14,10 +14,8 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, eigh, eigvalsh
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from .._data import LABELED_TARGET, UNLABELED_TARGET
@@ -29,6 +27,7 @@ from ..utils._param_validation import (
     _fit_context,
     validate_params,
 )
+from ._final import FinalEstimatorMixin
 from ._kernels import median_heuristic_gamma
 
 __all__ = ["KMM", "kmm_weights"]
@@ -50,23 +49,13 @@ _FINISH_MAX_FREE = 300
 _FINISH_WAIT = 10
 
 
-def _final_estimator_has(attr):
-    """Check the fitted final estimator if there is one, else the unfitted one."""
-
-    def check(self):
-        est = getattr(self, "final_estimator_", self.final_estimator)
-        return hasattr(LogisticRegression() if est is None else est, attr)
-
-    return check
-
-
 def _default_eps(n_source):
     """Return the paper's slack on the weight sum, (sqrt(n_s) - 1) / sqrt(n_s)."""
     root = np.sqrt(n_source)
     return float((root - 1.0) / root)
 
 
-class KMM(TransferMixin, ClassifierMixin, BaseEstimator):
+class KMM(TransferMixin, FinalEstimatorMixin, ClassifierMixin, BaseEstimator):
     r"""Kernel Mean Matching: re-weight the source so it looks like the target.
 
     KMM finds one weight per source sample such that the weighted mean of the
@@ -249,15 +238,15 @@ class KMM(TransferMixin, ClassifierMixin, BaseEstimator):
         self : KMM
             The fitted estimator.
         """
-        X, y, sd = self._validate_transfer_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
-        source, labeled = sd > 0, sd == LABELED_TARGET
-        self.classes_ = np.unique(y[source])
-        final = LogisticRegression() if self.final_estimator is None else self.final_estimator
+        final = self._resolve_final_estimator()
         if not has_fit_parameter(final, "sample_weight"):
             raise ValueError(
                 f"final_estimator={final!r} does not accept sample_weight in fit; "
                 "KMM needs it to pass the source weights."
             )
+        X, y, sd = self._validate_transfer_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
+        source, labeled = sd > 0, sd == LABELED_TARGET
+        self.classes_ = np.unique(y[source])
 
         Xs = np.asarray(X[source], dtype=np.float64)
         Xt = _target_inputs(X, sd)
@@ -291,74 +280,6 @@ class KMM(TransferMixin, ClassifierMixin, BaseEstimator):
             X[rows], y[rows], sample_weight=sample_weight[rows]
         )
         return self
-
-    @available_if(_final_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels with the final estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        check_is_fitted(self)
-        return self.final_estimator_.predict(validate_data(self, X, reset=False))
-
-    @available_if(_final_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Predict class probabilities with the final estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities, columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.final_estimator_.predict_proba(validate_data(self, X, reset=False))
-
-    @available_if(_final_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Predict log class probabilities with the final estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log class probabilities, columns in the order of ``classes_``.
-        """
-        check_is_fitted(self)
-        return self.final_estimator_.predict_log_proba(validate_data(self, X, reset=False))
-
-    @available_if(_final_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Confidence scores of the final estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision function of the final estimator.
-        """
-        check_is_fitted(self)
-        return self.final_estimator_.decision_function(validate_data(self, X, reset=False))
 
 
 def _target_inputs(X, sample_domain):

@@ -16,13 +16,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
 from .._data import UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import HasMethods, Interval, StrOptions, _fit_context
+from ._final import FinalEstimatorMixin
 from ._kernels import median_heuristic_gamma, pairwise_kernel
 
 __all__ = ["TCA", "tca_components"]
@@ -32,24 +32,13 @@ __all__ = ["TCA", "tca_components"]
 _DENSE_MAX_ROWS = 1000
 
 
-def _default_final_estimator():
-    # The embedding's scale is arbitrary (W is normalised by W^T B W = I, so
-    # K W can be in the thousands): standardise before the logistic regression.
-    return make_pipeline(StandardScaler(), LogisticRegression())
-
-
-def _final_estimator_has(attr):
-    def check(self):
-        est = getattr(self, "final_estimator_", None)
-        if est is None:
-            est = self.final_estimator or _default_final_estimator()
-        return hasattr(est, attr)
-
-    return check
-
-
 class TCA(
-    TransferMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClassifierMixin, BaseEstimator
+    TransferMixin,
+    FinalEstimatorMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     r"""Transfer Component Analysis, as a transformer and as a classifier.
 
@@ -281,11 +270,9 @@ class TCA(
         Z *= signs
 
         labeled = sd != UNLABELED_TARGET
-        self.final_estimator_ = clone(
-            self.final_estimator
-            if self.final_estimator is not None
-            else _default_final_estimator()
-        ).fit(Z[labeled], y[labeled])
+        self.final_estimator_ = clone(self._resolve_final_estimator()).fit(
+            Z[labeled], y[labeled]
+        )
         self.classes_ = self.final_estimator_.classes_
         return self
 
@@ -298,6 +285,14 @@ class TCA(
         to_phi = Q[:, keep] / np.sqrt(w[keep])
         Phi = pairwise_kernel(X, landmarks, self.kernel, self.gamma_) @ to_phi
         return landmarks, Phi, to_phi
+
+    def _default_final_estimator(self):
+        # The embedding's scale is arbitrary (W is normalised by W^T B W = I, so
+        # K W can be in the thousands): standardise before the logistic regression.
+        return make_pipeline(StandardScaler(), LogisticRegression())
+
+    def _final_input(self, X):
+        return self.transform(X)
 
     def _embed(self, X):
         if self.X_fit_ is None:
@@ -320,70 +315,6 @@ class TCA(
         check_is_fitted(self)
         X = validate_data(self, X, reset=False)
         return self._embed(X)
-
-    @available_if(_final_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels with the final estimator on the embedding.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        Z = self.transform(X)  # checks fitted and width first
-        return self.final_estimator_.predict(Z)
-
-    @available_if(_final_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the final estimator on the embedding.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        Z = self.transform(X)  # checks fitted and width first
-        return self.final_estimator_.predict_proba(Z)
-
-    @available_if(_final_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the final estimator on the embedding.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        Z = self.transform(X)  # checks fitted and width first
-        return self.final_estimator_.predict_log_proba(Z)
-
-    @available_if(_final_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the final estimator on the embedding.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        Z = self.transform(X)  # checks fitted and width first
-        return self.final_estimator_.decision_function(Z)
 
     def fit_transform(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None):
         """Fit, then embed the rows of ``X`` (all rows, in input order).
