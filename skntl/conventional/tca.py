@@ -130,6 +130,12 @@ class TCA(
     term. With no target rows, ``fit(X, y)`` drops the MMD term and TCA
     reduces to kernel PCA followed by ``final_estimator``.
 
+    Inside a :class:`~sklearn.pipeline.Pipeline`, TCA transforms every packed
+    row, unlabeled target rows included, so the step after it must read
+    ``sample_domain`` too (e.g. ``KMM``, with ``kmm__sample_domain=sd``): a plain
+    classifier there would take the placeholder labels of unlabeled rows as
+    real ones. To classify on the embedding, use ``final_estimator``.
+
     References
     ----------
     .. [1] S. J. Pan, I. W. Tsang, J. T. Kwok and Q. Yang, "Domain Adaptation

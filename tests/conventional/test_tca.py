@@ -157,3 +157,23 @@ def test_bad_parameters(params, match):
     params = {"n_components": 2, **params}
     with pytest.raises(ValueError, match=match):
         TCA(**params).fit(Xs, ys, Xt_u=Xt)
+
+
+def test_tca_as_a_transformer_inside_a_pipeline():
+    """TCA as an intermediate step; the next step also reads sample_domain."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skntl import KMM
+
+    Xs, ys, Xt, yt = _problem(n_s=80, n_t=60)
+    X, y, sd = pack(Xs, ys, Xt[:10], yt[:10], Xt)
+    pipe = Pipeline([("scale", StandardScaler()), ("tca", TCA(n_components=3)),
+                     ("kmm", KMM(random_state=0))])
+    pipe.fit(X, y, tca__sample_domain=sd, kmm__sample_domain=sd)
+    # the KMM step received the embedding of every row, with the domains
+    Z = pipe[:2].transform(X)
+    ref = KMM(random_state=0).fit(Z, y, sample_domain=sd)
+    np.testing.assert_array_equal(pipe["kmm"].weights_, ref.weights_)
+    assert pipe.predict(Xt).shape == (60,)
+    assert pipe[:2].get_feature_names_out().tolist() == ["tca0", "tca1", "tca2"]
