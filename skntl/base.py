@@ -9,7 +9,7 @@ target-only twin A(∅, T) of any estimator (REFERENCE.md §4.6, D16, D17).
 import numpy as np
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
-from sklearn.utils import check_array
+from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d, validate_data
 
@@ -103,6 +103,7 @@ class TransferMixin:
                 )
         else:
             y = column_or_1d(_as_array(y, "y"), warn=True)
+            _check_finite_labels(y, "y")
             if len(y) != len(X):
                 raise ValueError(
                     f"y has {len(y)} entries but X has {len(X)} rows; they must "
@@ -127,6 +128,7 @@ class TransferMixin:
                 parts[name] = part
             if yt_l is not None:
                 yt_l = column_or_1d(_as_array(yt_l, "yt_l"), warn=True)
+                _check_finite_labels(yt_l, "yt_l")
             X, y, sd = pack(X, y, parts["Xt_l"], yt_l, parts["Xt_u"])
         else:
             sd = check_sample_domain(sample_domain, len(X))
@@ -148,6 +150,11 @@ class TransferMixin:
                     "of the source's."
                 )
         return X, y, sd
+
+
+def _check_finite_labels(y, name):
+    if y.dtype.kind in "fc":
+        assert_all_finite(y, input_name=name)
 
 
 def _chance_model(classes, n_features, random_state):

@@ -98,6 +98,8 @@ def test_fit_does_not_modify_inputs_and_refit_equals_fit(estimator):
         (lambda d: d.update(yt_l=None), "Xt_l was given without yt_l"),
         (lambda d: d.update(yt_l=d["yt_l"][:3]), "yt_l has 3 entries but Xt_l has 12"),
         (lambda d: d.update(y=d["y"][:5]), "y has 5 entries but X has 60"),
+        (lambda d: d.update(y=np.where(d["y"] == 1, np.nan, 0.0)), "Input y contains NaN"),
+        (lambda d: d.update(yt_l=np.full(12, np.nan)), "Input yt_l contains NaN"),
         (lambda d: d.update(sample_domain=np.ones(60)), "either the explicit target parts"),
     ],
 )
