@@ -15,7 +15,7 @@ def test_office_caltech_example_prints_accuracy_and_ntg():
     ).stdout
     rows = [line.split() for line in out.splitlines() if re.match(r"^[CADW]→[CADW] ", line)]
     assert len(rows) == 4 * 3  # 4 tasks x (TCA, KMM, LogReg)
-    for task, method, acc, _, std, acc_t, ntg, _secs in rows:
+    for _task, method, acc, _pm, _std, acc_t, ntg, _secs in rows:
         assert method in {"TCA", "KMM", "LogReg"}
         # NTG = acc(A(∅,T)) - acc(A(S,T)), both printed in %
         assert abs(float(ntg) - (float(acc_t) - float(acc))) <= 0.11
