@@ -216,9 +216,3 @@ def unpack(X, y, sample_domain):
     yt_l = None if (y is None or not lab.any()) else y[lab]
     Xt_u = X[unl] if unl.any() else None
     return Xs, ys, Xt_l, yt_l, Xt_u
-
-
-def domain_masks(sample_domain):
-    """Return boolean masks ``(source, labeled_target, unlabeled_target)``."""
-    sd = np.asarray(sample_domain)
-    return sd > 0, sd == LABELED_TARGET, sd == UNLABELED_TARGET
