@@ -1,0 +1,98 @@
+"""DANN (Ganin et al., JMLR 2016) and DANN_gate (Wang et al., CVPR 2019)."""
+
+from ..utils._param_validation import StrOptions
+from .engine import TransferNet
+from .gate import DANN_SPEC, GATE_VARIANTS
+
+__all__ = ["DANN"]
+
+
+class DANN(TransferNet):
+    """Domain-adversarial neural network, with the discriminator gate as an option.
+
+    ``gate=False`` is semi-supervised DANN, REFERENCE.md eqs. (5)–(7): the
+    classifier is trained on source and labeled target, a marginal
+    discriminator D(f) learns to tell target from source features and F
+    receives −μ·∇ of D's loss through a gradient reversal layer.
+
+    ``gate=True`` is DANN_gate, eqs. (9)–(11): one discriminator
+    D(f, onehot_{K+1}(y)) with a ``nil`` slot is trained on the four BCE terms
+    of eq. (10), and each source row's classification loss is weighted by
+    ω = SG(D(f_s, y_s)/(1 − D(f_s, y_s))), scaled by ``gate_lambda``. With no
+    labeled target, ω comes from the marginal output (D11). ``gate_variant``
+    selects the ablations of Table 4 (REFERENCE.md §8, D23).
+
+    Parameters
+    ----------
+    module : None, str, torch.nn.Module instance or class, default=None
+        The network F + C; see :class:`~skntl.deep.TransferNet`.
+    gate : bool, default=False
+        Use the discriminator gate.
+    gate_lambda : float, default=1.0
+        λ of eq. (9).
+    mu : float, default=1.0
+        Final gradient-reversal coefficient μ (ramped by ``mu_schedule``).
+    gate_variant : {"full", "gate_only", "label_only", "joint", "marginal", "none"}, \
+default="full"
+        Used when ``gate=True``: ``"full"`` is DANN_gate; ``"gate_only"`` gates
+        with a label-free discriminator and plain eq. (7); ``"label_only"``
+        trains on eq. (10) with ω ≡ 1; ``"joint"`` / ``"marginal"`` let F
+        receive the reversed gradient of only the joint / marginal terms of
+        eq. (10); ``"none"`` trains D only to produce ω. Ignored when
+        ``gate=False``.
+    **kwargs
+        Every other parameter of :class:`~skntl.deep.TransferNet`
+        (``hidden_layer_sizes``, ``max_epochs``, ``batch_size``, ``lr``,
+        ``random_state``, skorch's ``prefix__name`` parameters, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    module_ : TransferModule
+        The trained F + C.
+    discriminator_ : Discriminator
+        The trained discriminator.
+    history_ : skorch.History
+        Training log (``d_loss``, ``clf_loss``, ``omega_mean`` per epoch).
+    n_iter_ : int
+        Optimisation steps taken.
+
+    See Also
+    --------
+    skntl.fit_target_only : The target-only twin DANN_T.
+
+    References
+    ----------
+    .. [1] Ganin, Ustinova, Ajakan, Germain, Larochelle, Laviolette, Marchand
+       and Lempitsky, "Domain-Adversarial Training of Neural Networks", JMLR 2016.
+    .. [2] Wang, Dai, Póczos and Carbonell, "Characterizing and Avoiding
+       Negative Transfer", CVPR 2019.
+
+    Examples
+    --------
+    >>> from skntl import DANN
+    >>> from skntl.datasets import make_transfer_blobs  # doctest: +SKIP
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
+    >>> Xs[:, 0] += 3 * ys
+    >>> Xt = rng.randn(100, 5) + 0.5
+    >>> yt = (Xt[:, 0] > 2).astype(int)
+    >>> net = DANN(gate=True, max_epochs=5, random_state=0)
+    >>> net.fit(Xs, ys, Xt[:10], yt[:10], Xt).predict(Xt[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **TransferNet._parameter_constraints,
+        "gate_variant": [StrOptions(set(GATE_VARIANTS))],
+    }
+
+    def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, gate_variant="full",
+                 **kwargs):
+        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
+        self.gate_variant = gate_variant
+
+    def _gate_spec(self):
+        return GATE_VARIANTS[self.gate_variant] if self.gate else DANN_SPEC

@@ -1,0 +1,803 @@
+"""The deep transfer engine: a skorch classifier trained on three data streams.
+
+:class:`TransferNet` is a :class:`skorch.NeuralNetClassifier` whose training
+step draws a source batch, an unlabeled-target batch and, when there are
+labeled target rows, a labeled-target batch (sampled with replacement;
+REFERENCE.md D8). Batches are sliced by index from in-memory tensors, not
+collated item by item. A method subclass only says what makes it itself:
+
+* :meth:`TransferNet._gate_spec` — which discriminator terms it trains, which
+  are adversarial and whether it gates the source loss (see :mod:`.gate`);
+* :meth:`TransferNet._transfer_loss` — any extra loss on the features (MMD,
+  CORAL, ...).
+
+Everything else — validation of the data contract, label encoding, batching,
+the μ and learning-rate schedules, the gate, determinism, prediction — lives
+here.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset, unpack_data
+from skorch.utils import is_dataset
+from sklearn.base import TransformerMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    validate_data,
+)
+from torch import nn
+from torch.nn import functional as F
+
+from .._data import LABELED_TARGET, UNLABELED_TARGET
+from ..base import TransferMixin
+from ..utils._param_validation import Interval, StrOptions
+from .gate import GATE_VARIANTS, gate_step, omega_from_logits
+from .modules import MLP, Discriminator, LeNet, ResNet50, TransferModule
+
+__all__ = ["TransferNet", "paper_preset"]
+
+_PREDICT_CHUNK = 1024
+
+
+def _dann_ramp(p):
+    """DANN's schedule 2/(1+exp(-10p)) - 1, rising from 0 to ~1 (REFERENCE.md D13)."""
+    return 2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0
+
+
+def _inverse_decay(p):
+    """DANN's learning-rate decay (1 + 10p)^-0.75 (REFERENCE.md D14)."""
+    return (1.0 + 10.0 * p) ** -0.75
+
+
+class _StreamIterator:
+    """One epoch of three-stream batches sliced from in-memory tensors.
+
+    An epoch has ``ceil(n_source / batch_size)`` steps over a fresh permutation
+    of the source. The unlabeled target is drawn without replacement from
+    permutations that are renewed when used up; the labeled target with
+    replacement (D8). Each batch is the tuple
+    ``(xs, ys, ws, xu, xl, yl, wl)``; the target parts are None when absent.
+    """
+
+    def __init__(self, data, batch_size, generator, device):
+        self.data = data
+        self.batch_size = batch_size
+        self.generator = generator
+        self.device = device
+        self._u_perm = None
+        self._u_pos = 0
+
+    def __len__(self):
+        return math.ceil(len(self.data["xs"]) / self.batch_size)
+
+    def _take_unlabeled(self, n_u, size):
+        parts = []
+        while size > 0:
+            if self._u_perm is None or self._u_pos >= n_u:
+                self._u_perm = torch.randperm(n_u, generator=self.generator)
+                self._u_pos = 0
+            chunk = self._u_perm[self._u_pos : self._u_pos + size]
+            self._u_pos += len(chunk)
+            size -= len(chunk)
+            parts.append(chunk)
+        return torch.cat(parts)
+
+    def _to(self, t):
+        return None if t is None else t.to(self.device, non_blocking=True)
+
+    def __iter__(self):
+        d, bs, gen = self.data, self.batch_size, self.generator
+        n_s = len(d["xs"])
+        n_u = 0 if d["xu"] is None else len(d["xu"])
+        n_l = 0 if d["xl"] is None else len(d["xl"])
+        perm = torch.randperm(n_s, generator=gen)
+        for start in range(0, n_s, bs):
+            idx = perm[start : start + bs]
+            xu = xl = yl = wl = None
+            if n_u:
+                xu = d["xu"][self._take_unlabeled(n_u, min(bs, n_u))]
+            if n_l:
+                li = torch.randint(n_l, (bs,), generator=gen)
+                xl, yl, wl = d["xl"][li], d["yl"][li], d["wl"][li]
+            batch = (d["xs"][idx], d["ys"][idx], d["ws"][idx], xu, xl, yl, wl)
+            yield tuple(self._to(t) for t in batch)
+
+
+class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
+    """Base class of the deep transfer methods (a skorch ``NeuralNetClassifier``).
+
+    Not used directly: :class:`~skntl.DANN` and the other methods subclass it.
+    The parameters below are shared by all of them.
+
+    Parameters
+    ----------
+    module : None, str, torch.nn.Module instance or class, default=None
+        The network F + C. ``None`` picks ``"mlp"`` for 2-D inputs and
+        ``"lenet"`` for 32×32 images. ``"mlp"``: ReLU MLP with
+        ``hidden_layer_sizes`` (the last width is the bottleneck f) and a
+        linear classifier. ``"lenet"``: GTA's modified LeNet (128-d f) and
+        C = 128→128→K (REFERENCE.md §4.4). ``"resnet50"``: ResNet-50 with a
+        256-d bottleneck; pass ``module__weights=<local file>`` for pretrained
+        weights. A user module must have submodules ``feature`` (x → f) and
+        ``classifier`` (f → logits) with ``forward(x) = classifier(feature(x))``
+        (see :class:`~skntl.deep.TransferModule`); a class is instantiated
+        with the ``module__*`` parameters.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Hidden widths of the ``"mlp"`` module.
+    discriminator_hidden : tuple of int, default=(256, 256)
+        Hidden widths of the domain discriminator (REFERENCE.md D9 uses
+        (500, 500) for digits and (1024, 1024) for ResNet-50).
+    gate : bool, default=False
+        Use the discriminator gate: weight each source row's classification
+        loss by ω = SG(D/(1−D)) from a label-conditioned discriminator
+        (REFERENCE.md eqs. (9)–(11)).
+    gate_lambda : float, default=1.0
+        λ of eq. (9), scaling the gated source loss. The paper uses 1.
+    mu : float, default=1.0
+        Final weight μ of the adversarial term (the gradient-reversal
+        coefficient), reached by ``mu_schedule``.
+    mu_schedule : {"dann", "constant"}, default="dann"
+        ``"dann"`` ramps μ as ``mu * (2/(1+exp(-10p)) - 1)`` with p the
+        fraction of training done (D13); ``"constant"`` uses ``mu`` throughout.
+    lr_schedule : {None, "dann"}, default=None
+        ``"dann"`` decays every learning rate as ``(1+10p)^-0.75`` (D14).
+    criterion : torch loss class, default=torch.nn.CrossEntropyLoss
+        Used by skorch for validation loss; training uses cross-entropy.
+    optimizer : torch optimizer class, default=torch.optim.Adam
+        One optimiser for F, C and D (the reference step, §3.7).
+    lr : float, default=1e-3
+        Learning rate.
+    max_epochs : int, default=30
+        Epochs; one epoch is ``ceil(n_source / batch_size)`` steps.
+    batch_size : int, default=64
+        Rows per stream per step (source, unlabeled target, labeled target).
+    train_split : None or callable, default=None
+        skorch's internal validation split, applied to the **labeled target**
+        rows (e.g. ``skorch.dataset.ValidSplit(0.2)``) so that ``valid_loss``
+        and ``valid_acc`` measure the target; enables early stopping.
+    callbacks : list or None, default=None
+        skorch callbacks (progress bar, checkpoint, LR scheduler, ...).
+    warm_start : bool, default=False
+        As in skorch.
+    verbose : int, default=0
+        skorch's per-epoch log when > 0.
+    device : str, default="cpu"
+        Torch device, e.g. ``"cuda"``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, batch sampling and dropout; with the same value
+        CPU training is bit-for-bit repeatable.
+    **kwargs
+        skorch's ``prefix__name`` parameters (``module__*``,
+        ``optimizer__*``, ``callbacks__*``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels seen in ``fit``.
+    n_features_in_ : int
+        Number of input features (2-D input).
+    module_ : TransferModule
+        The trained F + C.
+    discriminator_ : Discriminator or None
+        The trained domain discriminator, None for methods without one.
+    history_ : skorch.History
+        Per-epoch and per-batch training log, with the extra entries
+        ``clf_loss``, ``d_loss`` and ``omega_mean`` where they apply.
+    n_iter_ : int
+        Optimisation steps taken.
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like"],
+        "discriminator_hidden": ["array-like"],
+        "gate": ["boolean"],
+        "gate_lambda": [Interval(Real, 0, None, closed="left")],
+        "mu": [Interval(Real, 0, None, closed="left")],
+        "mu_schedule": [StrOptions({"dann", "constant"})],
+        "lr_schedule": [StrOptions({"dann"}), None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    # skorch sets these three in __init__; keeping them as class-level
+    # defaults instead leaves an unfitted estimator with only its parameters,
+    # as scikit-learn requires.
+    initialized_ = False
+    history_ = None
+    virtual_params_ = {}
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        hidden_layer_sizes=(128, 64),
+        discriminator_hidden=(256, 256),
+        gate=False,
+        gate_lambda=1.0,
+        mu=1.0,
+        mu_schedule="dann",
+        lr_schedule=None,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=30,
+        batch_size=64,
+        train_split=None,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+        device="cpu",
+        random_state=None,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            verbose=verbose,
+            device=device,
+            **kwargs,
+        )
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.discriminator_hidden = discriminator_hidden
+        self.gate = gate
+        self.gate_lambda = gate_lambda
+        self.mu = mu
+        self.mu_schedule = mu_schedule
+        self.lr_schedule = lr_schedule
+        self.random_state = random_state
+        for name in ("history_", "initialized_", "virtual_params_"):
+            vars(self).pop(name, None)
+
+    @property
+    def classes_(self):
+        """Class labels seen in ``fit``."""
+        try:
+            return self._classes_
+        except AttributeError:
+            raise AttributeError(
+                f"{type(self).__name__} is not fitted yet; classes_ is set by fit."
+            ) from None
+
+    @classes_.setter
+    def classes_(self, value):
+        self._classes_ = value
+
+    # ------------------------------------------------------------------ hooks
+    def _gate_spec(self):
+        """Return the :class:`~skntl.deep.gate.GateSpec` of this method, or None.
+
+        The default gives the non-adversarial gate of DAN and DeepCORAL
+        (D21): with ``gate=True`` a discriminator on detached features,
+        trained on all four terms of eq. (10), used only for ω.
+        """
+        return GATE_VARIANTS["none"] if self.gate else None
+
+    def _transfer_loss(self, fs, fu, fl):
+        """Extra loss on the features (MMD, CORAL, ...); None for none."""
+        return None
+
+    # --------------------------------------------------------- initialisation
+    def _check_params(self):
+        validate_params_of(self)
+        for name in ("hidden_layer_sizes", "discriminator_hidden"):
+            sizes = getattr(self, name)
+            if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
+                raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
+        if isinstance(self.module, str) and self.module not in {"mlp", "lenet", "resnet50"}:
+            raise ValueError(
+                f"module must be None, 'mlp', 'lenet', 'resnet50' or a torch module, "
+                f"got {self.module!r}."
+            )
+
+    def _build_module(self, input_shape, n_classes):
+        module = self.module
+        if module is None:
+            module = "mlp" if len(input_shape) == 1 else "lenet"
+        kwargs = self.get_params_for("module")
+        if module == "mlp":
+            if len(input_shape) != 1:
+                raise ValueError(
+                    f"module='mlp' takes 2-D X (n_samples, n_features); got rows of "
+                    f"shape {input_shape}."
+                )
+            feature = MLP(input_shape[0], self.hidden_layer_sizes, **kwargs)
+            return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
+        if module == "lenet":
+            if len(input_shape) != 3 or input_shape[0] not in (1, 3) or input_shape[1:] != (
+                32,
+                32,
+            ):
+                raise ValueError(
+                    "module='lenet' takes images of shape (n_samples, 1 or 3, 32, 32); "
+                    f"got rows of shape {input_shape}."
+                )
+            feature = LeNet(input_shape[0], **kwargs)
+            classifier = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, n_classes))
+            return TransferModule(feature, classifier)
+        if module == "resnet50":
+            if len(input_shape) != 3 or input_shape[0] != 3:
+                raise ValueError(
+                    "module='resnet50' takes RGB images of shape (n_samples, 3, H, W); "
+                    f"got rows of shape {input_shape}."
+                )
+            feature = ResNet50(**kwargs)
+            return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
+        built = self.initialized_instance(module, kwargs)
+        if not (hasattr(built, "feature") and hasattr(built, "classifier")):
+            raise TypeError(
+                "A custom module must have submodules 'feature' (x -> f) and "
+                "'classifier' (f -> logits); wrap yours in skntl.deep.TransferModule."
+            )
+        return built
+
+    def initialize_module(self):
+        """Build F + C and, when the method has one, the discriminator D."""
+        shape, n_classes = self._fit_shape_, len(self.classes_)
+        self.module_ = self._build_module(shape, n_classes)
+        with torch.no_grad():
+            self.module_.eval()
+            probe = torch.zeros((2, *shape))
+            try:
+                f = self.module_.feature(probe)
+                self.module_.classifier(f)
+            except RuntimeError as exc:
+                raise ValueError(
+                    f"The module cannot process inputs with rows of shape {shape}: {exc}"
+                ) from exc
+        self._n_features_out_ = f.shape[1]
+        spec = self._gate_spec()
+        if spec is not None:
+            self.discriminator_ = Discriminator(
+                f.shape[1],
+                n_classes if spec.label_conditioned else 0,
+                self.discriminator_hidden,
+                **self.get_params_for("discriminator"),
+            )
+        else:
+            self.discriminator_ = None
+        return self
+
+    def initialize_history(self):
+        """Start a new skorch History."""
+        from skorch.history import History
+
+        if getattr(self, "history_", None) is None:
+            self.history_ = History()
+        else:
+            self.history_.clear()
+        return self
+
+    # --------------------------------------------------------------- fitting
+    def _encode(self, y):
+        return torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.int64)
+
+    def _prepare_streams(self, X, y, sd, sample_weight):
+        keep = sample_weight > 0
+        as_x = lambda rows: torch.as_tensor(X[rows], dtype=torch.float32)  # noqa: E731
+        source = (sd > 0) & keep
+        labeled = (sd == LABELED_TARGET) & keep
+        target = sd < 0  # every target row is an input of the unlabeled stream (§4.3)
+        data = {
+            "xs": as_x(source),
+            "ys": self._encode(y[source]),
+            "ws": torch.as_tensor(sample_weight[source], dtype=torch.float32),
+            "xu": as_x(target) if target.any() else None,
+            "xl": None,
+            "yl": None,
+            "wl": None,
+        }
+        if not source.any():
+            raise ValueError("Every source row has sample_weight 0; nothing to train on.")
+        valid = None
+        if labeled.any():
+            rows = np.flatnonzero(labeled)
+            if self.train_split:
+                tr, va = self.train_split(Dataset(X[rows], y[rows]), y[rows])
+                if va is not None and len(va):
+                    va_rows = rows[np.asarray(va.indices)]
+                    valid = Dataset(
+                        np.asarray(X[va_rows], dtype=np.float32),
+                        self._encode(y[va_rows]).numpy(),
+                    )
+                    rows = rows[np.asarray(tr.indices)]
+            data["xl"] = torch.as_tensor(X[rows], dtype=torch.float32)
+            data["yl"] = self._encode(y[rows])
+            data["wl"] = torch.as_tensor(sample_weight[rows], dtype=torch.float32)
+        return data, valid
+
+    def fit(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None,
+            sample_weight=None):
+        """Train on the source, the unlabeled target and the labeled target.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Source inputs (explicit form) or all inputs (packed form).
+        y : array-like of shape (n_samples,)
+            Source labels (explicit form) or packed labels.
+        Xt_l : array-like, default=None
+            Labeled target inputs.
+        yt_l : array-like, default=None
+            Labeled target labels.
+        Xt_u : array-like, default=None
+            Unlabeled target inputs.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Packed form: positive = source, -1 labeled target, -2 unlabeled
+            target (see :func:`skntl.pack`).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each row's classification loss, aligned with ``X`` (packed
+            form, or the source rows in the explicit form). Rows with weight 0
+            are left out of training altogether — the oracle of Table 4 is
+            ``sample_weight=(~perturbed).astype(float)``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_params()
+        n_before = None if X is None else _num_samples(X)
+        X, y, sd = self._validate_transfer_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True,
+            dtype=[np.float32, np.float64],
+        )
+        if X.ndim not in (2, 4):
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or 4-D images (n_samples, C, H, "
+                f"W); got {X.ndim}-D input."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty(n_before), dtype=np.float64, ensure_non_negative=True
+            )
+            if len(sample_weight) != len(X):  # explicit form: weights of the source rows
+                sample_weight = np.concatenate([sample_weight, np.ones(len(X) - n_before)])
+        else:
+            sample_weight = np.ones(len(X))
+
+        labeled = sd != UNLABELED_TARGET
+        self._label_encoder_ = LabelEncoder().fit(y[labeled])
+        self.classes_ = self._label_encoder_.classes_
+        self._fit_shape_ = tuple(X.shape[1:])
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if not (self.warm_start and self.initialized_):
+                self.initialize()
+            data, valid = self._prepare_streams(X, y, sd, sample_weight)
+            generator = torch.Generator().manual_seed(seed)
+            iterator = _StreamIterator(data, self.batch_size, generator, self.device)
+            self.n_iter_ = 0
+            self._total_steps_ = max(1, self.max_epochs * len(iterator))
+            self._fit_with_streams(iterator, valid)
+        return self
+
+    def _fit_with_streams(self, iterator, valid):
+        self.notify("on_train_begin", X=None, y=None)
+        try:
+            valid_iter = None if valid is None else self.get_iterator(valid, training=False)
+            for _ in range(self.max_epochs):
+                self.notify("on_epoch_begin", dataset_train=None, dataset_valid=valid)
+                self.run_single_epoch(
+                    iterator, training=True, prefix="train", step_fn=self.train_step
+                )
+                self.run_single_epoch(
+                    valid_iter, training=False, prefix="valid", step_fn=self.validation_step
+                )
+                self._record_epoch_means()
+                self.notify("on_epoch_end", dataset_train=None, dataset_valid=valid)
+        except KeyboardInterrupt:
+            pass
+        self.notify("on_train_end", X=None, y=None)
+
+    def _record_epoch_means(self):
+        batches = self.history[-1]["batches"]
+        for key in ("clf_loss", "d_loss", "transfer_loss", "omega_mean"):
+            values = [b[key] for b in batches if key in b]
+            if values:
+                self.history.record(key, float(np.mean(values)))
+
+    # Transfer training needs all three streams at once: no partial_fit.
+    partial_fit = available_if(lambda est: False)(NeuralNetClassifier.partial_fit)
+
+    def _get_param_names(self):
+        # skorch treats every attribute not ending in "_" as a parameter;
+        # its private bookkeeping (e.g. ``_params_to_validate``) is not one.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    # ------------------------------------------------------------- training
+    def _progress(self):
+        return min(1.0, self.n_iter_ / self._total_steps_)
+
+    def current_mu(self):
+        """Return μ at the current step (after ``mu_schedule``)."""
+        if self.mu_schedule == "constant":
+            return float(self.mu)
+        return float(self.mu) * _dann_ramp(self._progress())
+
+    def _apply_lr_schedule(self):
+        if self.lr_schedule is None:
+            return
+        factor = _inverse_decay(self._progress())
+        for group in self.optimizer_.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+            group["lr"] = group["initial_lr"] * factor
+
+    def train_step(self, batch, **fit_params):
+        """One optimisation step on a three-stream batch (see :meth:`train_step_single`)."""
+        self._apply_lr_schedule()
+        step = super().train_step(batch, **fit_params)
+        self.n_iter_ += 1
+        return step
+
+    def _forward_streams(self, xs, xu, xl):
+        parts = [t for t in (xs, xu, xl) if t is not None]
+        f = self.module_.feature(torch.cat(parts) if len(parts) > 1 else xs)
+        sizes = [len(t) for t in parts]
+        chunks = list(torch.split(f, sizes))
+        fs = chunks.pop(0)
+        fu = chunks.pop(0) if xu is not None else None
+        fl = chunks.pop(0) if xl is not None else None
+        return fs, fu, fl
+
+    def train_step_single(self, batch, **fit_params):
+        """Compute the method's loss on one batch and back-propagate it.
+
+        The loss is the gated classification loss of eq. (9) (plain
+        cross-entropy when the method has no gate), plus the discriminator's
+        BCE of eq. (10) (reaching F reversed, ×μ, where the method is
+        adversarial), plus the method's own :meth:`_transfer_loss`.
+        """
+        self._set_training(True)
+        xs, ys, ws, xu, xl, yl, wl = batch
+        fs, fu, fl = self._forward_streams(xs, xu, xl)
+        logits_s = self.module_.classifier(fs)
+        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
+        loss_l = None
+        if fl is not None:
+            loss_l = (F.cross_entropy(self.module_.classifier(fl), yl, reduction="none") * wl).mean()
+
+        record = self.history.record_batch
+        spec = self._gate_spec()
+        omega = None
+        loss = fs.new_zeros(())
+        if spec is not None and fu is not None:
+            out = gate_step(
+                self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu()
+            )
+            loss = loss + out.loss
+            omega = out.omega
+            record("d_loss", out.loss.item())
+        if omega is None:
+            loss_s = ce_s.mean()
+        else:
+            loss_s = self.gate_lambda * (omega * ce_s).mean()
+            record("omega_mean", omega.mean().item())
+        clf = loss_s if loss_l is None else loss_s + loss_l
+        record("clf_loss", clf.item())
+        extra = None if fu is None else self._transfer_loss(fs, fu, fl)
+        if extra is not None:
+            loss = loss + extra
+            record("transfer_loss", extra.item())
+        loss = loss + clf
+        loss.backward()
+        return {"loss": loss, "y_pred": logits_s}
+
+    # ------------------------------------------------------------- prediction
+    def _predict_input(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, allow_nd=True, dtype=[np.float32, np.float64])
+        if X.shape[1:] != self._fit_shape_:
+            raise ValueError(
+                f"X has rows of shape {X.shape[1:]}, but {type(self).__name__} was "
+                f"fitted on rows of shape {self._fit_shape_}."
+            )
+        return torch.as_tensor(X, dtype=torch.float32)
+
+    def _eval_chunks(self, X, fn):
+        self._set_training(False)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(X), _PREDICT_CHUNK):
+                xb = X[start : start + _PREDICT_CHUNK].to(self.device)
+                out.append(fn(xb).cpu())
+        return torch.cat(out).numpy()
+
+    def predict_proba(self, X):
+        """Return class probabilities, one row per input row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Inputs.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Softmax of the classifier's logits, columns in ``classes_`` order.
+        """
+        if is_dataset(X):  # skorch's own validation scoring passes Datasets
+            return super().predict_proba(X)
+        X = self._predict_input(X)
+        return self._eval_chunks(X, lambda xb: torch.softmax(self.module_(xb), dim=1))
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Inputs.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        if is_dataset(X):
+            proba = super().predict_proba(X)
+        else:
+            proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def transform(self, X):
+        """Return the bottleneck features f = F(x) (e.g. for a t-SNE plot, Fig. 4).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Inputs.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_bottleneck)
+            The classifier's input.
+        """
+        X = self._predict_input(X)
+        return self._eval_chunks(X, self.module_.feature)
+
+    def get_feature_names_out(self, input_features=None):
+        """Return names for the bottleneck features: ``<classname>0``, ``<classname>1``, ...
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per column of :meth:`transform`'s output.
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        return np.asarray([f"{prefix}{i}" for i in range(self._n_features_out_)], dtype=object)
+
+    def predict_weights(self, X, y):
+        """Return the discriminator's output and the gate weight ω for source rows.
+
+        D is evaluated in eval mode on (F(x), y) when the gate is
+        label-conditioned and on F(x) alone otherwise (REFERENCE.md D27); ω =
+        D/(1−D) with the clamp of D10. A low ω marks a source row the gate
+        distrusts.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Source inputs.
+        y : array-like of shape (n_samples,)
+            Their (possibly perturbed) labels.
+
+        Returns
+        -------
+        d : ndarray of shape (n_samples,)
+            D's probability that the (input, label) pair comes from the target.
+        omega : ndarray of shape (n_samples,)
+            The importance weight ω.
+        """
+        check_is_fitted(self)
+        if self.discriminator_ is None:
+            raise AttributeError(
+                f"{type(self).__name__} has no discriminator with these parameters "
+                "(set gate=True)."
+            )
+        Xt = self._predict_input(X)
+        y = np.asarray(y)
+        if y.shape != (len(Xt),):
+            raise ValueError(f"y must have shape ({len(Xt)},), got {y.shape}.")
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(f"y contains labels {unseen.tolist()} not seen in fit.")
+        yt = self._encode(y)
+        D = self.discriminator_
+        labelled = D.n_classes > 0 and self._gate_spec().omega != "marginal"
+        D.eval()
+        logits = []
+        with torch.no_grad():
+            for start in range(0, len(Xt), _PREDICT_CHUNK):
+                xb = Xt[start : start + _PREDICT_CHUNK].to(self.device)
+                yb = yt[start : start + _PREDICT_CHUNK].to(self.device) if labelled else None
+                logits.append(D(self.module_.feature(xb), yb).cpu())
+        logits = torch.cat(logits)
+        return torch.sigmoid(logits).numpy(), omega_from_logits(logits).numpy()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = False
+        tags.non_deterministic = False
+        # Networks compute in float32 whatever the input precision.
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        return tags
+
+
+def validate_params_of(estimator):
+    """Check an estimator's parameters against its ``_parameter_constraints``."""
+    from sklearn.utils._param_validation import validate_parameter_constraints
+
+    params = {k: getattr(estimator, k) for k in estimator._parameter_constraints}
+    validate_parameter_constraints(
+        estimator._parameter_constraints, params, caller_name=type(estimator).__name__
+    )
+
+
+def paper_preset(backbone="resnet50"):
+    """Return the paper's training settings as parameters (REFERENCE.md D14).
+
+    Parameters
+    ----------
+    backbone : {"resnet50", "lenet"}, default="resnet50"
+        ``"resnet50"``: SGD with momentum 0.9 and weight decay 5e-4, learning
+        rate 0.01 for the new layers and 0.001 for the pretrained backbone,
+        decayed as (1+10p)^-0.75, batches of 32, discriminator
+        1024-1024 with dropout 0.5. ``"lenet"``: GTA's digit settings, Adam
+        with learning rate 5e-4 and β1 = 0.8, batches of 128, discriminator
+        500-500.
+
+    Returns
+    -------
+    params : dict
+        Keyword arguments for any deep estimator, e.g.
+        ``DANN(**paper_preset(), module__weights="resnet50.pth", max_epochs=...)``.
+    """
+    if backbone == "resnet50":
+        return {
+            "module": "resnet50",
+            "optimizer": torch.optim.SGD,
+            "lr": 0.01,
+            "optimizer__momentum": 0.9,
+            "optimizer__weight_decay": 5e-4,
+            "optimizer__param_groups": [("feature.backbone.*", {"lr": 0.001})],
+            "lr_schedule": "dann",
+            "batch_size": 32,
+            "discriminator_hidden": (1024, 1024),
+            "discriminator__dropout": 0.5,
+        }
+    if backbone == "lenet":
+        return {
+            "module": "lenet",
+            "optimizer": torch.optim.Adam,
+            "lr": 5e-4,
+            "optimizer__betas": (0.8, 0.999),
+            "batch_size": 128,
+            "discriminator_hidden": (500, 500),
+        }
+    raise ValueError(f"backbone must be 'resnet50' or 'lenet', got {backbone!r}.")
+

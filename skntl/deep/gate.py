@@ -1,0 +1,182 @@
+"""The discriminator gate of Wang et al. (CVPR 2019), shared by every deep method.
+
+One discriminator D(f, onehot_{K+1}(y)) answers two questions: with the
+``nil`` label it is the marginal discriminator "is f from the target?", with a
+real label the joint one "is (f, y) a target pair?" (REFERENCE.md §3.4). It is
+trained on the four BCE terms of eq. (10), in BCE form (the sign caveat of
+§3.1: D *minimises* the BCE)::
+
+    (1) BCE(D(f_u, nil), 1)    unlabeled target inputs      "marginal target"
+    (2) BCE(D(f_s, nil), 0)    source inputs                "marginal source"
+    (3) BCE(D(f_l, y_l), 1)    labeled target pairs         "joint target"
+    (4) BCE(D(f_s, y_s), 0)    source pairs                 "joint source"
+
+and its joint output on a source pair gives the importance weight
+ω = SG(D/(1−D)) of eq. (9), with D clamped before the ratio (D10).
+
+Which terms D trains on, which of them send a reversed gradient to F, and
+where ω comes from is a :class:`GateSpec`; Table 4's ablation variants and
+plain DANN are specs (REFERENCE.md §8, D23), so is the non-adversarial gate of
+DAN and DeepCORAL (D21: D on detached features, used only for ω).
+"""
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from .modules import grad_reverse
+
+__all__ = ["GATE_VARIANTS", "GateOutput", "GateSpec", "gate_step"]
+
+TERMS = ("marginal_target", "marginal_source", "joint_target", "joint_source")
+_MARGINAL = frozenset(TERMS[:2])
+_ALL = frozenset(TERMS)
+
+
+@dataclass(frozen=True)
+class GateSpec:
+    """What the discriminator is trained on and what it feeds back.
+
+    Parameters
+    ----------
+    trained : frozenset of str
+        The eq.-(10) terms D is trained on (names in ``TERMS``).
+    adversarial : frozenset of str
+        The subset of ``trained`` whose reversed gradient (−μ·∇) reaches F;
+        the other terms see detached features.
+    omega : {"joint", "marginal"} or None
+        Where ω comes from: D's joint output on (f_s, y_s), its marginal
+        output on f_s, or nowhere (ω ≡ 1, no gate).
+    """
+
+    trained: frozenset
+    adversarial: frozenset
+    omega: str | None
+
+    @property
+    def label_conditioned(self):
+        """Whether D needs the label input (any joint term is trained)."""
+        return bool(self.trained - _MARGINAL)
+
+
+#: Plain DANN, eqs. (5)–(7): marginal D, F adversarial on it, ω ≡ 1.
+DANN_SPEC = GateSpec(_MARGINAL, _MARGINAL, None)
+
+#: The variants of Table 4 (REFERENCE.md §8, D23), all with ``gate=True``.
+GATE_VARIANTS = {
+    "full": GateSpec(_ALL, _ALL, "joint"),
+    "gate_only": GateSpec(_MARGINAL, _MARGINAL, "marginal"),
+    "label_only": GateSpec(_ALL, _ALL, None),
+    "joint": GateSpec(_ALL, frozenset(TERMS[2:]), "joint"),
+    "marginal": GateSpec(_ALL, _MARGINAL, "joint"),
+    "none": GateSpec(_ALL, frozenset(), "joint"),
+}
+
+
+@dataclass
+class GateOutput:
+    """Result of one :func:`gate_step`.
+
+    Attributes
+    ----------
+    loss : torch.Tensor
+        Sum of the trained BCE terms (a scalar; D minimises it, F receives
+        −μ·∇ of its adversarial terms through the gradient reversal).
+    omega : torch.Tensor of shape (n_source,) or None
+        Detached source weights, None when the spec has no gate.
+    terms : dict of str to torch.Tensor
+        Each trained term's BCE value (detached).
+    """
+
+    loss: torch.Tensor
+    omega: torch.Tensor | None
+    terms: dict
+
+
+def _logit_bound(clamp):
+    return math.log((1.0 - clamp) / clamp)
+
+
+def omega_from_logits(logits, clamp=1e-4):
+    """Return ω = D/(1−D) for D = sigmoid(logits), D clamped to [clamp, 1−clamp].
+
+    D/(1−D) = exp(logit), so clamping D is clamping the logit (REFERENCE.md D10).
+
+    Parameters
+    ----------
+    logits : torch.Tensor
+        D's logits.
+    clamp : float, default=1e-4
+        Clamp on D before the ratio.
+
+    Returns
+    -------
+    torch.Tensor
+        ω, same shape as ``logits``, detached.
+    """
+    bound = _logit_bound(clamp)
+    return torch.exp(logits.detach().clamp(-bound, bound))
+
+
+def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clamp=1e-4):
+    """Compute the discriminator loss of eq. (10) and the gate weights ω of eq. (9).
+
+    Parameters
+    ----------
+    discriminator : Discriminator
+        D; called as ``discriminator(f, y)`` with ``y=None`` for ``nil``.
+    spec : GateSpec
+        Which terms are trained and adversarial, and where ω comes from.
+    fs, fu, fl : torch.Tensor
+        Features of the source, unlabeled-target and labeled-target batches
+        (``fl`` None or empty when there are no target labels).
+    ys, yl : torch.Tensor of int64
+        Encoded labels of the source and labeled-target batches.
+    mu : float, default=1.0
+        The gradient-reversal coefficient applied to the adversarial terms.
+    clamp : float, default=1e-4
+        Clamp on D before ω = D/(1−D) (D10).
+
+    Returns
+    -------
+    GateOutput
+        With no labeled target the joint terms are dropped and ω comes from
+        the marginal output (REFERENCE.md D11).
+    """
+    has_labels = fl is not None and len(fl) > 0
+    trained = spec.trained if has_labels else spec.trained & _MARGINAL
+    omega_from = spec.omega
+    if omega_from == "joint" and not has_labels:
+        omega_from = "marginal"
+
+    def feed(f, term):
+        return grad_reverse(f, mu) if term in spec.adversarial else f.detach()
+
+    logits, targets = {}, {}
+    if "marginal_target" in trained:
+        logits["marginal_target"] = discriminator(feed(fu, "marginal_target"))
+        targets["marginal_target"] = 1.0
+    if "marginal_source" in trained or omega_from == "marginal":
+        logits["marginal_source"] = discriminator(feed(fs, "marginal_source"))
+        targets["marginal_source"] = 0.0
+    if "joint_target" in trained:
+        logits["joint_target"] = discriminator(feed(fl, "joint_target"), yl)
+        targets["joint_target"] = 1.0
+    if "joint_source" in trained or omega_from == "joint":
+        logits["joint_source"] = discriminator(feed(fs, "joint_source"), ys)
+        targets["joint_source"] = 0.0
+
+    terms = {}
+    loss = fs.new_zeros(())
+    for name in TERMS:
+        if name in trained:
+            z = logits[name]
+            term = F.binary_cross_entropy_with_logits(z, torch.full_like(z, targets[name]))
+            terms[name] = term.detach()
+            loss = loss + term
+    omega = None
+    if omega_from is not None:
+        omega = omega_from_logits(logits[f"{omega_from}_source"], clamp)
+    return GateOutput(loss=loss, omega=omega, terms=terms)

@@ -1,0 +1,232 @@
+"""Network pieces shared by the deep transfer methods.
+
+Every network the engine trains is a :class:`TransferModule`: a feature
+extractor ``feature`` (F, ending in the bottleneck f of Figure 1) followed by
+a classifier ``classifier`` (C), so that ``module(x) == classifier(feature(x))``.
+The discriminator sees f (REFERENCE.md D22). Three feature extractors are
+provided: an MLP for feature vectors, the modified LeNet of GTA's code for
+32×32 digits (REFERENCE.md §4.4) and a ResNet-50 with a bottleneck layer for
+images (§4.4; weights only ever from a local file).
+"""
+
+import torch
+from torch import nn
+
+__all__ = [
+    "Discriminator",
+    "GradientReversal",
+    "LeNet",
+    "MLP",
+    "ResNet50",
+    "TransferModule",
+    "grad_reverse",
+]
+
+
+class _GradReverse(torch.autograd.Function):
+    """Identity forward; multiplies the incoming gradient by ``-coeff`` backward."""
+
+    @staticmethod
+    def forward(ctx, x, coeff):
+        ctx.coeff = coeff
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return -ctx.coeff * grad_output, None
+
+
+def grad_reverse(x, coeff=1.0):
+    """Gradient reversal (Ganin & Lempitsky, ICML 2015): identity forward, ``-coeff``·∇ back.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Input.
+    coeff : float, default=1.0
+        The reversal coefficient μ.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` itself in the forward pass.
+    """
+    return _GradReverse.apply(x, float(coeff))
+
+
+class GradientReversal(nn.Module):
+    """Module form of :func:`grad_reverse` with a settable coefficient.
+
+    Parameters
+    ----------
+    coeff : float, default=1.0
+        The reversal coefficient μ; the engine updates it every step.
+    """
+
+    def __init__(self, coeff=1.0):
+        super().__init__()
+        self.coeff = coeff
+
+    def forward(self, x):
+        return grad_reverse(x, self.coeff)
+
+
+def _mlp_layers(sizes, dropout=0.0, final_activation=True):
+    layers = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if final_activation or i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
+    return layers
+
+
+class MLP(nn.Sequential):
+    """Fully connected ReLU network; its last hidden layer is the bottleneck f.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Widths of the hidden layers; the last one is the bottleneck.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    """
+
+    def __init__(self, n_features, hidden_layer_sizes=(128, 64), dropout=0.0):
+        sizes = (int(n_features), *map(int, hidden_layer_sizes))
+        super().__init__(*_mlp_layers(sizes, dropout))
+        self.out_features = sizes[-1]
+
+
+class LeNet(nn.Sequential):
+    """GTA's modified LeNet feature extractor for 32×32 digits (128-d output).
+
+    conv5×5(→64)–ReLU–maxpool2 – conv5×5(→64)–ReLU–maxpool2 – conv5×5(→128)–ReLU,
+    as in the public code of Sankaranarayanan et al. (CVPR 2018), REFERENCE.md §4.4.
+
+    Parameters
+    ----------
+    in_channels : int, default=1
+        1 for grayscale, 3 for RGB inputs.
+    """
+
+    def __init__(self, in_channels=1):
+        super().__init__(
+            nn.Conv2d(in_channels, 64, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 64, 5),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 5),
+            nn.ReLU(),
+            nn.Flatten(),
+        )
+        self.out_features = 128
+
+
+class ResNet50(nn.Module):
+    """ResNet-50 backbone with a bottleneck layer between pool5 and the classifier.
+
+    REFERENCE.md §4.4: an ImageNet-pretrained ResNet-50 whose 2048-d pool5
+    output goes through a ``bottleneck_dim`` linear layer (+BN, ReLU, dropout);
+    f is the bottleneck. Weights are loaded from a local torchvision-format
+    state dict and never downloaded.
+
+    Parameters
+    ----------
+    weights : str, path or None, default=None
+        Local file with a torchvision ``resnet50`` state dict, or None for
+        random initialisation.
+    bottleneck_dim : int, default=256
+        Width of f.
+    """
+
+    def __init__(self, weights=None, bottleneck_dim=256):
+        super().__init__()
+        from ._resnet import resnet50
+
+        self.backbone = resnet50(weights=weights)
+        self.backbone.fc = nn.Identity()
+        self.bottleneck = nn.Sequential(
+            nn.Linear(2048, bottleneck_dim),
+            nn.BatchNorm1d(bottleneck_dim),
+            nn.ReLU(),
+            nn.Dropout(0.5),
+        )
+        self.out_features = bottleneck_dim
+
+    def forward(self, x):
+        return self.bottleneck(self.backbone(x))
+
+
+class TransferModule(nn.Module):
+    """F followed by C: ``forward(x) = classifier(feature(x))``.
+
+    Parameters
+    ----------
+    feature : torch.nn.Module
+        The feature extractor F; its output is the bottleneck f.
+    classifier : torch.nn.Module
+        The classifier C on f, returning logits.
+    """
+
+    def __init__(self, feature, classifier):
+        super().__init__()
+        self.feature = feature
+        self.classifier = classifier
+
+    def forward(self, x):
+        return self.classifier(self.feature(x))
+
+
+class Discriminator(nn.Module):
+    """Domain discriminator D(f, onehot_{K+1}(y)) returning the logit of P(target).
+
+    The label enters as a one-hot vector with K+1 slots whose last slot is the
+    ``nil`` label (REFERENCE.md §3.4, D9): ``y=None`` (or the value
+    ``n_classes``) asks the marginal question "is f from the target?", a real
+    label the joint question "is the pair (f, y) from the target?". With
+    ``n_classes=0`` the label input is dropped altogether (a plain DANN
+    discriminator).
+
+    Parameters
+    ----------
+    in_features : int
+        Width of f.
+    n_classes : int
+        K, the number of classes (0 for a label-free discriminator).
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden widths (D9 uses (500, 500) for digits, (1024, 1024) for ResNet).
+    dropout : float, default=0.0
+        Dropout after each hidden layer (0.5 in D9's ResNet discriminator).
+    """
+
+    def __init__(self, in_features, n_classes, hidden_layer_sizes=(256, 256), dropout=0.0):
+        super().__init__()
+        self.n_classes = int(n_classes)
+        n_label = self.n_classes + 1 if self.n_classes else 0
+        sizes = (int(in_features) + n_label, *map(int, hidden_layer_sizes), 1)
+        self.net = nn.Sequential(*_mlp_layers(sizes, dropout, final_activation=False))
+
+    def forward(self, f, y=None):
+        """Return D's logits, shape (n,).
+
+        Parameters
+        ----------
+        f : torch.Tensor of shape (n, in_features)
+            Features.
+        y : torch.Tensor of shape (n,) of int64, or None
+            Encoded labels in ``0..K-1``; None means ``nil`` for every row.
+        """
+        if self.n_classes:
+            if y is None:
+                onehot = f.new_zeros(len(f), self.n_classes + 1)
+                onehot[:, -1] = 1.0
+            else:
+                onehot = nn.functional.one_hot(y, self.n_classes + 1).to(f.dtype)
+            f = torch.cat([f, onehot], dim=1)
+        return self.net(f).squeeze(1)
