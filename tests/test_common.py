@@ -7,7 +7,16 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skntl import KMM, TCA, fit_target_only, pack
+from skntl import DANN, KMM, TCA, TransferMixin, fit_target_only, pack
+from skntl.deep import TransferNet
+
+# Small networks keep the deep estimators' checks to seconds.
+_SMALL_NET = dict(hidden_layer_sizes=(32, 16), discriminator_hidden=(32,), max_epochs=10, lr=1e-2)
+
+DEEP_ESTIMATORS = [
+    DANN(**_SMALL_NET),
+    DANN(gate=True, **_SMALL_NET),
+]
 
 ESTIMATORS = [
     TCA(n_components=2),
@@ -17,10 +26,23 @@ ESTIMATORS = [
     KMM(),
     KMM(kernel="linear", B=5.0),
     KMM(solver="cvxpy"),
+    *DEEP_ESTIMATORS,
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, TransferNet):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": (
+                "minibatch training: a row of weight 2 has its loss doubled in the "
+                "batches that draw it, a repeated row is drawn twice as often; the two "
+                "are equal in expectation, not bit for bit"
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -83,7 +105,7 @@ def test_fit_does_not_modify_inputs_and_refit_equals_fit(estimator):
         np.testing.assert_allclose(u, v)
 
 
-@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), *DEEP_ESTIMATORS], ids=_ids)
 @pytest.mark.parametrize(
     "mutate, match",
     [
@@ -114,7 +136,7 @@ def test_bad_transfer_data_gives_one_clear_error(estimator, mutate, match):
     assert fitted == []  # nothing half-fitted
 
 
-@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), *DEEP_ESTIMATORS], ids=_ids)
 @pytest.mark.parametrize(
     "sd, match",
     [
@@ -130,13 +152,20 @@ def test_bad_sample_domain(estimator, sd, match):
         clone(estimator).fit(X, y, sample_domain=sd)
 
 
-@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), LogisticRegression()], ids=_ids)
+@pytest.mark.parametrize(
+    "estimator",
+    [TCA(n_components=2), KMM(), LogisticRegression(), DEEP_ESTIMATORS[1]],
+    ids=_ids,
+)
 def test_fit_target_only(estimator):
     Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data()
     twin = fit_target_only(estimator, Xs, ys, Xl, yl, Xu)
     assert type(twin) is type(estimator)
     # it is the same algorithm fitted with the labeled target as its source
-    if isinstance(estimator, (TCA, KMM)):
+    if "random_state" in estimator.get_params():
+        estimator = clone(estimator).set_params(random_state=0)
+        twin = fit_target_only(estimator, Xs, ys, Xl, yl, Xu)
+    if isinstance(estimator, TransferMixin):
         ref = clone(estimator).fit(Xl, yl, Xt_u=Xu)
     else:
         ref = clone(estimator).fit(Xl, yl)
@@ -160,7 +189,7 @@ def test_fit_target_only_without_labels_is_chance():
     assert abs(acc - 0.25) < 0.05  # chance level
 
 
-@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM()], ids=_ids)
+@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), *DEEP_ESTIMATORS], ids=_ids)
 def test_empty_labeled_target_equals_absent(estimator):
     """split_target at L% = 0 returns empty labeled parts: same as passing none."""
     Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data()

@@ -75,7 +75,7 @@ def get_data_home(data_home=None):
     return _resolve_data_home(data_home)[0]
 
 
-def _locate(relative_path, data_home=None):
+def _locate(relative_path, data_home=None, hint=""):
     """Return ``data_home / relative_path``, or raise a helpful FileNotFoundError.
 
     Parameters
@@ -84,6 +84,9 @@ def _locate(relative_path, data_home=None):
         Path of the file inside the data home, with ``/`` separators.
     data_home : str or path-like, default=None
         Passed to :func:`get_data_home`.
+    hint : str, default=""
+        Extra sentence appended to the error message (e.g. which ``fetch_*``
+        function downloads the file).
 
     Returns
     -------
@@ -106,7 +109,28 @@ def _locate(relative_path, data_home=None):
         f"Could not find the data file {relative_path!r}. Looked in:\n{looked}\n"
         f"(data home {home}, taken from {origin}). Pass data_home= or set the "
         f"{DATA_ENV_VAR} environment variable to the folder that contains "
-        f"{relative_path!r}."
+        f"{relative_path!r}.{(' ' + hint) if hint else ''}"
+    )
+
+
+def _check_choice(value, name, choices, accepted=None, extra=""):
+    """Return ``value`` lower-cased if valid, else raise a ValueError listing choices.
+
+    ``accepted`` (default: ``choices``) maps or holds every lower-case spelling
+    that is accepted; ``choices`` are the ones shown in the error message.
+    """
+    key = value.lower() if isinstance(value, str) else None
+    if key not in (choices if accepted is None else accepted):
+        shown = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {shown}{extra}; got {value!r}.")
+    return key
+
+
+def _corrupted(source, problem, what="the expected file"):
+    """Build the ``OSError`` saying that ``source`` is unreadable because of ``problem``."""
+    return OSError(
+        f"Could not read {_describe(source)}: {problem}. The file is corrupted, "
+        f"truncated or not {what}; replace it with an intact copy."
     )
 
 

@@ -5,7 +5,7 @@ from importlib.resources import as_file, files
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _data_home_is_set, _describe, _locate, _read_mat
+from ._base import _check_choice, _data_home_is_set, _describe, _locate, _read_mat
 
 __all__ = ["load_office_caltech"]
 
@@ -87,19 +87,6 @@ Caltech technical report, 2007.
 
 The data carries no explicit license; it is academic benchmark data.
 """
-
-
-def _check_choice(value, name, choices, accepted=None, extra=""):
-    """Return ``value`` lower-cased if valid, else raise a ValueError listing choices.
-
-    ``accepted`` (default: ``choices``) holds every lower-case spelling that is
-    accepted; ``choices`` are the ones shown in the error message.
-    """
-    key = value.lower() if isinstance(value, str) else None
-    if key not in (choices if accepted is None else accepted):
-        shown = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {shown}{extra}; got {value!r}.")
-    return key
 
 
 def _standardize(X):

@@ -3,7 +3,7 @@
 from .dann import DANN
 from .engine import TransferNet, paper_preset
 from .gate import GATE_VARIANTS, GateSpec, gate_step
-from .modules import Discriminator, GradientReversal, LeNet, MLP, ResNet50, TransferModule
+from .modules import MLP, Discriminator, GradientReversal, LeNet, ResNet50, TransferModule
 
 __all__ = [
     "DANN",

@@ -117,7 +117,7 @@ class ResNet50(nn.Module):
                 nn.init.zeros_(module.bias)
 
     def forward_features(self, x):
-        """The 2048-d pooled features of images ``x`` of shape (n, 3, H, W)."""
+        """Compute the 2048-d pooled features of images ``x`` of shape (n, 3, H, W)."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
         x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
         return torch.flatten(self.avgpool(x), 1)
@@ -252,16 +252,28 @@ def resnet50(weights=None, *, num_classes=1000, features_only=False):
     >>> import torch
     >>> from skntl.deep._resnet import resnet50
     >>> model = resnet50(features_only=True).eval()
-    >>> model(torch.zeros(1, 3, 64, 64)).shape
+    >>> model(torch.zeros(1, 3, 32, 32)).shape
     torch.Size([1, 2048])
     """
-    model = ResNet50(num_classes=None if features_only else num_classes)
+    num_classes = None if features_only else num_classes
     if weights is None:
-        return model
+        return ResNet50(num_classes=num_classes)
     source = str(weights) if isinstance(weights, (str, os.PathLike)) else "the given mapping"
     state = load_state_dict(weights)
     if features_only:
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
+    # Build without allocating or initialising (the weights replace everything), then
+    # adopt the loaded tensors; the caller's tensors are copied, never shared.
+    with torch.device("meta"):
+        model = ResNet50(num_classes=num_classes)
     _check_keys(model, state, source)
-    model.load_state_dict(state, strict=False)  # completeness was checked above
+    adopted = {}
+    for key, meta in model.state_dict().items():
+        value = state.get(key)
+        if value is None:  # num_batches_tracked, absent from older torchvision files
+            value = torch.zeros((), dtype=meta.dtype)
+        elif not isinstance(weights, (str, os.PathLike)):
+            value = value.clone()
+        adopted[key] = value.to(dtype=meta.dtype, device="cpu")
+    model.load_state_dict(adopted, assign=True)
     return model

@@ -21,9 +21,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset, unpack_data
-from skorch.utils import is_dataset
 from sklearn.base import TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
@@ -34,6 +31,9 @@ from sklearn.utils.validation import (
     check_is_fitted,
     validate_data,
 )
+from skorch import NeuralNetClassifier
+from skorch.dataset import Dataset
+from skorch.utils import is_dataset
 from torch import nn
 from torch.nn import functional as F
 
@@ -569,11 +569,15 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._set_training(True)
         xs, ys, ws, xu, xl, yl, wl = batch
         fs, fu, fl = self._forward_streams(xs, xu, xl)
-        logits_s = self.module_.classifier(fs)
-        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
         loss_l = None
-        if fl is not None:
-            loss_l = (F.cross_entropy(self.module_.classifier(fl), yl, reduction="none") * wl).mean()
+        if fl is None:
+            logits_s = self.module_.classifier(fs)
+        else:  # one classifier pass over source and labeled target
+            logits_s, logits_l = torch.split(
+                self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
+            )
+            loss_l = (F.cross_entropy(logits_l, yl, reduction="none") * wl).mean()
+        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
 
         record = self.history.record_batch
         spec = self._gate_spec()

@@ -154,26 +154,37 @@ def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clam
     def feed(f, term):
         return grad_reverse(f, mu) if term in spec.adversarial else f.detach()
 
-    logits, targets = {}, {}
-    if "marginal_target" in trained:
-        logits["marginal_target"] = discriminator(feed(fu, "marginal_target"))
-        targets["marginal_target"] = 1.0
-    if "marginal_source" in trained or omega_from == "marginal":
-        logits["marginal_source"] = discriminator(feed(fs, "marginal_source"))
-        targets["marginal_source"] = 0.0
-    if "joint_target" in trained:
-        logits["joint_target"] = discriminator(feed(fl, "joint_target"), yl)
-        targets["joint_target"] = 1.0
-    if "joint_source" in trained or omega_from == "joint":
-        logits["joint_source"] = discriminator(feed(fs, "joint_source"), ys)
-        targets["joint_source"] = 0.0
+    # Every term's (features, label) rows go through D in one forward pass.
+    nil = discriminator.n_classes
+    inputs = {
+        "marginal_target": (fu, None, 1.0),
+        "marginal_source": (fs, None, 0.0),
+        "joint_target": (fl, yl, 1.0),
+        "joint_source": (fs, ys, 0.0),
+    }
+    needed = [
+        name
+        for name in TERMS
+        if name in trained or (omega_from is not None and name == f"{omega_from}_source")
+    ]
+    feats, labels, targets = [], [], []
+    for name in needed:
+        f, y, target = inputs[name]
+        feats.append(feed(f, name))
+        if y is None:
+            y = torch.full((len(f),), nil, dtype=torch.int64, device=f.device)
+        labels.append(y)
+        targets.append(torch.full((len(f),), target, dtype=f.dtype, device=f.device))
+    z_all = discriminator(torch.cat(feats), torch.cat(labels) if nil else None)
+    logits = dict(zip(needed, torch.split(z_all, [len(f) for f in feats])))
+    bce = F.binary_cross_entropy_with_logits(z_all, torch.cat(targets), reduction="none")
+    bce = dict(zip(needed, torch.split(bce, [len(f) for f in feats])))
 
     terms = {}
     loss = fs.new_zeros(())
-    for name in TERMS:
+    for name in needed:
         if name in trained:
-            z = logits[name]
-            term = F.binary_cross_entropy_with_logits(z, torch.full_like(z, targets[name]))
+            term = bce[name].mean()
             terms[name] = term.detach()
             loss = loss + term
     omega = None

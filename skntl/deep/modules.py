@@ -68,6 +68,7 @@ class GradientReversal(nn.Module):
         self.coeff = coeff
 
     def forward(self, x):
+        """Return ``x``; its gradient comes back multiplied by ``-coeff``."""
         return grad_reverse(x, self.coeff)
 
 
@@ -160,6 +161,7 @@ class ResNet50(nn.Module):
         self.out_features = bottleneck_dim
 
     def forward(self, x):
+        """Return the bottleneck features f of images ``x``."""
         return self.bottleneck(self.backbone(x))
 
 
@@ -180,6 +182,7 @@ class TransferModule(nn.Module):
         self.classifier = classifier
 
     def forward(self, x):
+        """Return the logits C(F(x))."""
         return self.classifier(self.feature(x))
 
 
@@ -220,13 +223,12 @@ class Discriminator(nn.Module):
         f : torch.Tensor of shape (n, in_features)
             Features.
         y : torch.Tensor of shape (n,) of int64, or None
-            Encoded labels in ``0..K-1``; None means ``nil`` for every row.
+            Encoded labels in ``0..K-1``, or ``K`` for ``nil``; None means
+            ``nil`` for every row.
         """
         if self.n_classes:
             if y is None:
-                onehot = f.new_zeros(len(f), self.n_classes + 1)
-                onehot[:, -1] = 1.0
-            else:
-                onehot = nn.functional.one_hot(y, self.n_classes + 1).to(f.dtype)
+                y = torch.full((len(f),), self.n_classes, dtype=torch.int64, device=f.device)
+            onehot = nn.functional.one_hot(y, self.n_classes + 1).to(f.dtype)
             f = torch.cat([f, onehot], dim=1)
         return self.net(f).squeeze(1)

@@ -1,0 +1,106 @@
+"""Time one DANN epoch against a raw torch loop doing the same steps.
+
+Problem (issue 8): 2000 source + 2000 target rows × 64 features, MLP
+64-128-64 + linear classifier, discriminator 64-256-256-1, batches of 64 per
+stream, Adam. The raw loop is the least a training loop can do: index-sliced
+batches, one concatenated forward of F, the classifier and the GRL'd
+discriminator, one backward, one step. DANN runs the same steps through
+skorch (callbacks, history). DANN_gate is compared with DANN on the same data
+with 200 labeled target rows (three streams, four discriminator terms).
+
+Run: ``python benchmarks/bench_dann.py [--repeats 5] [--threads 1]``. Each
+timing is the best of ``repeats`` runs, all interleaved in one process, and
+the ratios are what to read (absolute times drift on a shared machine).
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from skntl.deep import DANN
+from skntl.deep.modules import grad_reverse
+
+N, D_IN, BATCH, EPOCHS = 2000, 64, 64, 3
+
+
+def data(seed=0):
+    rng = np.random.RandomState(seed)
+    Xs = rng.randn(N, D_IN).astype(np.float32)
+    ys = rng.randint(10, size=N)
+    Xt = (rng.randn(N, D_IN) + 0.5).astype(np.float32)
+    yt = rng.randint(10, size=N)
+    return Xs, ys, Xt, yt
+
+
+def raw_loop(Xs, ys, Xt, epochs):
+    torch.manual_seed(0)
+    feat = nn.Sequential(nn.Linear(D_IN, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU())
+    clf = nn.Linear(64, 10)
+    disc = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                         nn.Linear(256, 1))
+    params = [*feat.parameters(), *clf.parameters(), *disc.parameters()]
+    opt = torch.optim.Adam(params, lr=1e-3)
+    xs, ys_t, xt = torch.as_tensor(Xs), torch.as_tensor(ys), torch.as_tensor(Xt)
+    steps = int(np.ceil(N / BATCH))
+    total = epochs * steps
+    dom = torch.cat([torch.zeros(BATCH), torch.ones(BATCH)])
+    it = 0
+    for _ in range(epochs):
+        perm_s, perm_t = torch.randperm(N), torch.randperm(N)
+        for k in range(steps):
+            i = perm_s[k * BATCH:(k + 1) * BATCH]
+            j = perm_t[k * BATCH:(k + 1) * BATCH]
+            mu = 2 / (1 + np.exp(-10 * it / total)) - 1
+            f = feat(torch.cat([xs[i], xt[j]]))
+            fs = f[:len(i)]
+            loss = F.cross_entropy(clf(fs), ys_t[i])
+            z = disc(grad_reverse(f, mu)).squeeze(1)
+            loss = loss + F.binary_cross_entropy_with_logits(z, dom[:len(f)])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            it += 1
+
+
+def skntl_fit(Xs, ys, Xt, yt, epochs, gate, n_labeled):
+    DANN(gate=gate, max_epochs=epochs, batch_size=BATCH, random_state=0).fit(
+        Xs, ys, Xt[:n_labeled], yt[:n_labeled], Xt
+    )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    Xs, ys, Xt, yt = data()
+    runs = {
+        "raw torch loop": lambda: raw_loop(Xs, ys, Xt, EPOCHS),
+        "DANN (no labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0),
+        "DANN (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 200),
+        "DANN_gate (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, True, 200),
+    }
+    best = dict.fromkeys(runs, np.inf)
+    for fn in runs.values():  # warm-up
+        fn()
+    for _ in range(args.repeats):
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / EPOCHS)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), best of {args.repeats}")
+    for name, t in best.items():
+        print(f"  {name:<24} {t * 1000:7.1f} ms/epoch")
+    print(f"DANN / raw loop           {best['DANN (no labels)'] / best['raw torch loop']:.2f}x"
+          "  (target <= 1.3)")
+    print(f"DANN_gate / DANN          "
+          f"{best['DANN_gate (200 labels)'] / best['DANN (200 labels)']:.2f}x  (target <= 1.25)")
+
+
+if __name__ == "__main__":
+    main()
