@@ -34,13 +34,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, pack
 from .base import TransferMixin, fit_target_only
 from .model_selection import TargetSplit
-from .utils._param_validation import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    _fit_context,
-    validate_params,
-)
+from .utils._param_validation import HasMethods, Interval, _fit_context, validate_params
 
 __all__ = [
     "NegativeTransferGap",
@@ -431,6 +425,10 @@ class ShouldTransferResult:
         Per fold: ``repeat``, ``fold``, ``n_test``, ``n_train_labeled``,
         ``transfer_accuracy``, ``target_only_accuracy`` and ``ntg``
         (``pandas.DataFrame(result.folds)`` gives a table).
+    row_ntg : ndarray of shape (n_labeled,)
+        Per labeled target row (in the order of ``Xt_l``), its held-out NTG
+        averaged over the repeats: ``right(A(∅, T)) − right(A(S, T))`` in
+        [-1, 1], i.e. where the source helped (< 0) or hurt (> 0).
     """
 
     recommendation: str
@@ -471,7 +469,6 @@ def _fold_scores(estimator, X, y, sd, train, test):
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
-        "interval": [StrOptions({"corrected_t", "paired"})],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     },
@@ -488,7 +485,6 @@ def should_transfer(
     cv=5,
     n_repeats=3,
     confidence=0.9,
-    interval="corrected_t",
     random_state=None,
     n_jobs=None,
 ):
@@ -608,14 +604,10 @@ def should_transfer(
     for (_, _, _, test), (right, right_t) in zip(jobs, scores):
         row_sum[test] += right_t.astype(float) - right
     row_ntg = row_sum[labeled_rows] / n_repeats
-    if interval == "corrected_t":
-        J = len(d)
-        ratio = n_test.mean() / max(n_train.mean(), 1.0)
-        mean, dof, var = float(d.mean()), J - 1, (1.0 / J + ratio) * np.var(d, ddof=1)
-    else:
-        n = len(row_ntg)
-        mean, dof, var = float(row_ntg.mean()), n - 1, np.var(row_ntg, ddof=1) / n
-    half = float(stats.t.ppf(0.5 + confidence / 2, dof) * np.sqrt(var))
+    J = len(d)
+    ratio = n_test.mean() / max(n_train.mean(), 1.0)
+    mean, var = float(d.mean()), (1.0 / J + ratio) * np.var(d, ddof=1)
+    half = float(stats.t.ppf(0.5 + confidence / 2, J - 1) * np.sqrt(var))
     low, high = mean - half, mean + half
     if high < 0:
         recommendation = "transfer"

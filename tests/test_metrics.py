@@ -186,11 +186,16 @@ def test_should_transfer_recommends_target_only_for_a_permuted_source():
 
 
 def test_should_transfer_recommends_transfer_for_a_clean_source_and_few_labels():
-    Xs, ys, Xl, yl, Xu, _, _ = _problem(n_labeled=15)
-    res = should_transfer(LogisticRegression(), Xs, ys, Xl, yl, Xu, cv=5, n_repeats=3,
+    # 10 overlapping classes in 50-D: 40 target labels are too few, 600 source rows are not
+    rng = np.random.RandomState(3)
+    centers = 3.0 * np.eye(10, 50)
+    ys, yt = np.arange(600) % 10, np.arange(140) % 10
+    Xs = centers[ys] + 2.0 * rng.randn(600, 50)
+    Xt = centers[yt] + 2.0 * rng.randn(140, 50) + 0.3
+    res = should_transfer(LogisticRegression(), Xs, ys, Xt[:40], yt[:40], Xt, cv=5, n_repeats=2,
                           random_state=0)
     assert res.recommendation == "transfer"
-    assert res.ci[1] < 0
+    assert res.ci[1] < 0 and res.transfer_accuracy > res.target_only_accuracy
 
 
 def test_should_transfer_result_is_consistent_and_reproducible():

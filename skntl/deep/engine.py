@@ -266,6 +266,17 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         for name in ("history_", "initialized_", "virtual_params_"):
             vars(self).pop(name, None)
 
+    def __setattr__(self, name, value):
+        # Parameters (no trailing underscore) are plain attributes. skorch's
+        # hook only registers fitted torch components (``module_``,
+        # ``discriminator_``, ``optimizer_``...); without the class-level
+        # ``initialized_`` above it would reject a module instance passed
+        # as the ``module`` parameter.
+        if name.endswith("_"):
+            super().__setattr__(name, value)
+        else:
+            object.__setattr__(self, name, value)
+
     @property
     def classes_(self):
         """Class labels seen in ``fit``."""

@@ -1,0 +1,212 @@
+"""DANN and the engine: training mechanics, prediction, errors, sklearn tools."""
+
+import math
+
+import numpy as np
+import pytest
+import sklearn
+import torch
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_validate
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+
+from skntl import DANN, TargetSplit, pack
+from skntl.deep import paper_preset
+from skntl.deep.engine import _dann_ramp
+
+SMALL = dict(hidden_layer_sizes=(16, 8), discriminator_hidden=(16,), lr=1e-2)
+
+
+def _data(seed=0, n_s=90, n_t=60, d=4, k=3):
+    rng = np.random.RandomState(seed)
+    centers = rng.randn(k, d) * 3
+    ys = np.arange(n_s) % k
+    Xs = centers[ys] + rng.randn(n_s, d)
+    yt = np.arange(n_t) % k
+    Xt = centers[yt] + rng.randn(n_t, d) + 0.5
+    return Xs, ys, Xt[:15], yt[:15], Xt[:30], Xt[30:], yt[30:]
+
+
+def test_epoch_is_ceil_source_over_batch_and_mu_ramps():
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(batch_size=32, max_epochs=3, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+    steps = math.ceil(len(Xs) / 32)
+    assert len(net.history[-1]["batches"]) == steps
+    assert net.n_iter_ == 3 * steps
+    # the ramp goes 0 -> ~1 and μ reaches mu at the end of training
+    assert _dann_ramp(0.0) == 0.0 and _dann_ramp(1.0) > 0.9999
+    assert net.current_mu() == pytest.approx(net.mu * _dann_ramp(1.0))
+    assert DANN(mu=0.3, mu_schedule="constant").current_mu() == 0.3
+    # per-epoch logs of both losses
+    assert {"clf_loss", "d_loss", "train_loss"} <= set(net.history[-1])
+
+
+def test_lr_schedule_decays_learning_rate():
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(max_epochs=2, lr_schedule="dann", random_state=0, **SMALL)
+    net.fit(Xs, ys, Xl, yl, Xu)
+    group = net.optimizer_.param_groups[0]
+    p_last = (net.n_iter_ - 1) / net.n_iter_
+    assert group["lr"] == pytest.approx(0.01 * (1 + 10 * p_last) ** -0.75)
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_same_seed_same_predictions_bit_for_bit(gate):
+    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    kw = dict(gate=gate, max_epochs=3, **SMALL)
+    a = DANN(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
+    b = DANN(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
+    c = DANN(random_state=2, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_transform_gives_bottleneck_features_and_names():
+    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    net = DANN(max_epochs=1, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+    Z = net.transform(Xte)
+    assert Z.shape == (len(Xte), 8) and Z.dtype == np.float32
+    assert list(net.get_feature_names_out()) == [f"dann{i}" for i in range(8)]
+    # the classifier's logits are a linear function of the bottleneck
+    logits = net.module_.classifier(torch.as_tensor(Z)).detach()
+    np.testing.assert_allclose(
+        torch.softmax(logits, 1).numpy(), net.predict_proba(Xte), rtol=1e-5, atol=1e-6
+    )
+
+
+def test_sample_weight_zero_drops_rows_exactly():
+    """The oracle of Table 4: weight-0 source rows are as if never passed."""
+    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    keep = np.arange(len(Xs)) % 4 != 0
+    kw = dict(gate=True, max_epochs=2, random_state=0, **SMALL)
+    a = DANN(**kw).fit(Xs, ys, Xl, yl, Xu, sample_weight=keep.astype(float))
+    b = DANN(**kw).fit(Xs[keep], ys[keep], Xl, yl, Xu)
+    np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
+    X, y, sd = pack(Xs, ys, Xl, yl, Xu)
+    with pytest.raises(ValueError, match="Every source row has sample_weight 0"):
+        DANN(**kw).fit(X, y, sample_domain=sd, sample_weight=(sd < 0).astype(float))
+
+
+def test_images_train_with_lenet_and_bad_shapes_are_rejected():
+    rng = np.random.RandomState(0)
+    X = rng.rand(24, 1, 32, 32).astype(np.float32)
+    y = np.arange(24) % 2
+    net = DANN(max_epochs=1, batch_size=8, random_state=0).fit(
+        X[:16], y[:16], X[16:20], y[16:20], X[16:]
+    )
+    assert isinstance(net.module_.feature, torch.nn.Sequential)
+    assert net.predict(X).shape == (24,)
+    assert net.transform(X[:3]).shape == (3, 128)
+    with pytest.raises(ValueError, match=r"lenet.*\(n_samples, 1 or 3, 32, 32\)"):
+        DANN(max_epochs=1).fit(rng.rand(10, 1, 28, 28), np.arange(10) % 2)
+    with pytest.raises(ValueError, match="module='mlp' takes 2-D X"):
+        DANN(module="mlp", max_epochs=1).fit(X[:10], y[:10])
+    with pytest.raises(ValueError, match="X has 3 features, but DANN is expecting 1"):
+        net.predict(rng.rand(3, 3, 32, 32))
+    with pytest.raises(ValueError, match=r"rows of shape \(1, 28, 28\)"):
+        net.predict(rng.rand(3, 1, 28, 28))
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(mu=-0.5), "'mu' parameter"),
+        (dict(batch_size=0), "'batch_size' parameter"),
+        (dict(gate=True, gate_variant="partial"), "'gate_variant' parameter"),
+        (dict(gate_lambda=-1.0), "'gate_lambda' parameter"),
+        (dict(module="vgg16"), "module must be None, 'mlp', 'lenet', 'resnet50'"),
+        (dict(hidden_layer_sizes=(8, 0)), "hidden_layer_sizes must be positive"),
+    ],
+)
+def test_bad_parameters_give_clear_errors(params, match):
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    est = DANN(max_epochs=1, **params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(Xs, ys, Xl, yl, Xu)
+    assert not hasattr(est, "module_")
+
+
+def test_custom_module_must_expose_feature_and_classifier():
+    Xs, ys, _, _, _, _, _ = _data()
+    with pytest.raises(TypeError, match="'feature'.*'classifier'"):
+        DANN(module=torch.nn.Linear(4, 3), max_epochs=1).fit(Xs, ys)
+    from skntl.deep import TransferModule
+
+    module = TransferModule(torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU()),
+                            torch.nn.Linear(6, 3))
+    net = DANN(module=module, max_epochs=1, random_state=0).fit(Xs, ys)
+    assert net.transform(Xs).shape == (len(Xs), 6)
+
+
+def test_predict_weights_shapes_and_errors():
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(gate=True, max_epochs=2, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+    d, omega = net.predict_weights(Xs, ys)
+    assert d.shape == omega.shape == (len(Xs),)
+    assert ((d > 0) & (d < 1)).all()
+    np.testing.assert_allclose(omega, np.clip(d, 1e-4, 1 - 1e-4) / (1 - np.clip(d, 1e-4, 1 - 1e-4)),
+                               rtol=1e-4)
+    with pytest.raises(ValueError, match=r"labels \[9\] not seen"):
+        net.predict_weights(Xs[:2], [0, 9])
+
+
+@pytest.mark.parametrize("routing", [False, True])
+def test_grid_search_over_gate_lambda_and_mu_on_packed_data(routing):
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    X, y, sd = pack(Xs, ys, Xl, yl, Xu)
+    with sklearn.config_context(enable_metadata_routing=routing):
+        est = DANN(gate=True, max_epochs=2, random_state=0, **SMALL)
+        if routing:
+            est = est.set_fit_request(sample_domain=True)
+        grid = GridSearchCV(
+            est, {"gate_lambda": [0.5, 1.0], "mu": [0.1, 1.0]}, cv=TargetSplit(3, random_state=0)
+        )
+        grid.fit(X, y, sample_domain=sd, groups=sd)
+        assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+        assert grid.best_estimator_.discriminator_ is not None
+        extra = (
+            dict(params={"sample_domain": sd, "groups": sd})
+            if routing
+            else dict(groups=sd, params={"sample_domain": sd})
+        )
+        cv = cross_validate(clone(est), X, y, cv=TargetSplit(3, random_state=0), **extra)
+        assert len(cv["test_score"]) == 3
+
+
+def test_skorch_validation_split_on_labeled_target_and_early_stopping():
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(
+        max_epochs=30,
+        train_split=ValidSplit(3, stratified=True),
+        callbacks=[EarlyStopping(monitor="valid_loss", patience=2, threshold=10.0)],
+        random_state=0,
+        **SMALL,
+    ).fit(Xs, ys, Xl, yl, Xu)
+    assert "valid_acc" in net.history[-1] and "valid_loss" in net.history[-1]
+    assert len(net.history) < 30  # early stopping ended training
+
+
+def test_paper_presets_build_their_networks():
+    rng = np.random.RandomState(0)
+    X = rng.rand(8, 1, 32, 32).astype(np.float32)
+    y = np.arange(8) % 2
+    net = DANN(**paper_preset("lenet"), max_epochs=1, random_state=0).fit(X, y)
+    assert net.discriminator_.net[0].out_features == 500
+    assert net.optimizer_.defaults["betas"][0] == 0.8
+    params = paper_preset("resnet50")
+    assert params["optimizer"] is torch.optim.SGD and params["lr_schedule"] == "dann"
+    with pytest.raises(ValueError, match="backbone"):
+        paper_preset("vgg")
+
+
+def test_resnet50_module_trains_one_step():
+    torch.set_num_threads(1)
+    rng = np.random.RandomState(0)
+    X = rng.rand(4, 3, 32, 32).astype(np.float32)
+    y = np.array([0, 1, 0, 1])
+    params = {**paper_preset("resnet50"), "batch_size": 4}
+    net = DANN(**params, max_epochs=1, random_state=0).fit(X, y)
+    assert net.transform(X).shape == (4, 256)
+    groups = net.optimizer_.param_groups
+    assert sorted(g["initial_lr"] for g in groups) == [0.001, 0.01]
