@@ -8,18 +8,34 @@ from ._data import pack, unpack
 from .base import TransferMixin, fit_target_only
 from .conventional import KMM, TCA
 from .deep import DANN
+from .metrics import (
+    NegativeTransferGap,
+    ShouldTransferResult,
+    neg_ntg_scorer,
+    negative_transfer_gap,
+    should_transfer,
+)
 from .model_selection import TargetSplit, split_target
+from .perturbation import PerturbedSource, SourcePerturbation, perturb_source
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "DANN",
     "KMM",
+    "NegativeTransferGap",
+    "PerturbedSource",
+    "ShouldTransferResult",
+    "SourcePerturbation",
     "TCA",
     "TargetSplit",
     "TransferMixin",
     "fit_target_only",
+    "neg_ntg_scorer",
+    "negative_transfer_gap",
     "pack",
+    "perturb_source",
+    "should_transfer",
     "split_target",
     "unpack",
 ]

@@ -175,7 +175,10 @@ def fit_target_only(
     fitted as ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain scikit-learn classifier
     as ``fit(Xt_l, yt_l)``. Without any labeled target row the twin is a
     chance-level model that predicts uniformly at random among the source
-    classes (D17).
+    classes (D17); with a single labeled class it is a model predicting that
+    class. A wrapper that only changes the source, such as
+    :class:`~skntl.perturbation.PerturbedSource`, shares the twin of the
+    estimator it wraps (the labeled target is never perturbed).
 
     Parameters
     ----------
@@ -218,6 +221,14 @@ def fit_target_only(
         n_features = int(np.prod(Xs.shape[1:])) if Xs.ndim > 1 else 1
         random_state = estimator.get_params().get("random_state")
         return _chance_model(np.unique(ys), n_features, random_state)
+    # A wrapper that only changes the source (e.g. PerturbedSource) names the
+    # estimator whose twin it shares: the labeled target must not be perturbed.
+    while hasattr(estimator, "_target_only_estimator"):
+        estimator = estimator._target_only_estimator()
+    yt_l = column_or_1d(_as_array(yt_l, "yt_l"))
+    if np.unique(yt_l).size == 1:
+        # One labeled class: most classifiers refuse to fit; the twin predicts it.
+        return DummyClassifier(strategy="most_frequent").fit(_as_array(Xt_l, "Xt_l"), yt_l)
     twin = clone(estimator)
     if isinstance(estimator, TransferMixin):
         return twin.fit(Xt_l, yt_l, Xt_u=Xt_u)

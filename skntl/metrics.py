@@ -70,11 +70,6 @@ def _fit_twin(estimator, X, y, sample_domain):
     labeled target of a single class gives a model predicting that class
     (most scikit-learn classifiers refuse to fit one class).
     """
-    while hasattr(estimator, "_target_only_estimator"):
-        estimator = estimator._target_only_estimator()
-    labeled = sample_domain == LABELED_TARGET
-    if labeled.any() and np.unique(y[labeled]).size == 1:
-        return DummyClassifier(strategy="most_frequent").fit(X[labeled], y[labeled])
     return fit_target_only(estimator, X, y, sample_domain=sample_domain)
 
 
@@ -402,7 +397,7 @@ def negative_transfer_gap(estimator, Xs, ys, Xt_l, yt_l, Xt_u, X_test, y_test):
 # ----------------------------------------------------------------- should_transfer
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShouldTransferResult:
     """What :func:`should_transfer` found.
 

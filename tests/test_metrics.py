@@ -10,6 +10,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from skntl import KMM, TCA, TargetSplit, fit_target_only, pack
 from skntl.metrics import (
@@ -20,6 +21,15 @@ from skntl.metrics import (
     should_transfer,
 )
 from skntl.perturbation import PerturbedSource
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
+    # spinning against each other made this file ~4x slower than one thread.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
 
 K = 3
 DERANGEMENT = np.array([1, 2, 0])  # class k is called DERANGEMENT[k] in a "permuted" source
@@ -95,6 +105,21 @@ def test_ntg_is_twin_accuracy_minus_transfer_accuracy(estimator):
     assert res.ntg == pytest.approx(twin.score(Xte, yte) - ref.score(Xte, yte))
     assert isinstance(res.estimator, NegativeTransferGap)
     assert res.estimator.gap(Xte, yte) == pytest.approx(res.ntg)
+
+
+def test_deep_estimator_and_its_twin():
+    pytest.importorskip("torch")
+    from skntl import DANN
+
+    Xs, ys, Xl, yl, Xu, Xte, yte = _problem(n_source=120, n_labeled=30)
+    net = DANN(hidden_layer_sizes=(8,), discriminator_hidden=(8,), max_epochs=2,
+               random_state=0)
+    res = negative_transfer_gap(PerturbedSource(net, eps_y=0.5, random_state=0),
+                                *(a.astype(np.float32) if a.dtype.kind == "f" else a
+                                  for a in (Xs, ys, Xl, yl, Xu, Xte, yte)))
+    twin = res.estimator.target_only_estimator_
+    assert isinstance(twin, DANN)  # the same algorithm, fitted without the source
+    assert res.ntg == pytest.approx(res.target_only_accuracy - res.transfer_accuracy)
 
 
 def test_without_labeled_target_the_twin_is_chance():
@@ -210,10 +235,14 @@ def test_should_transfer_result_is_consistent_and_reproducible():
                                folds["target_only_accuracy"] - folds["transfer_accuracy"])
     assert res.ntg == pytest.approx(folds["ntg"].mean())
     assert res.ci[0] <= res.ntg <= res.ci[1] and res.confidence == 0.8
+    # same seed: same folds and numbers; a higher confidence widens the interval
     wider = should_transfer(*args, cv=4, n_repeats=2, confidence=0.99, random_state=1)
+    np.testing.assert_array_equal(wider.folds["ntg"], folds["ntg"])
     assert wider.ci[0] < res.ci[0] and wider.ci[1] > res.ci[1]
-    again = should_transfer(*args, cv=4, n_repeats=2, confidence=0.8, random_state=1)
-    np.testing.assert_array_equal(again.folds["ntg"], folds["ntg"])
+    # row_ntg: each labeled row's held-out NTG, averaged over the repeats
+    assert res.row_ntg.shape == (20,)
+    assert res.row_ntg.mean() == pytest.approx(
+        (folds["ntg"] * folds["n_test"]).sum() / folds["n_test"].sum())
     assert "recommendation=" in repr(res) and "folds" not in repr(res)
 
 

@@ -10,6 +10,7 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from threadpoolctl import threadpool_limits
 
 from skntl import TCA, TargetSplit, pack
 from skntl.metrics import NegativeTransferGap
@@ -20,6 +21,14 @@ from skntl.perturbation import (
     perturb_images,
     perturb_source,
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
+    # spinning against each other made this file ~4x slower than one thread.
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _blobs(n, rng, n_classes=4, n_features=20, spread=1.0, shift=0.0):
