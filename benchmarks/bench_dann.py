@@ -36,12 +36,15 @@ def data(seed=0):
     return Xs, ys, Xt, yt
 
 
-def raw_loop(Xs, ys, Xt, epochs):
+def raw_loop(Xs, ys, Xt, epochs, disc_hidden):
     torch.manual_seed(0)
     feat = nn.Sequential(nn.Linear(D_IN, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU())
     clf = nn.Linear(64, 10)
-    disc = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
-                         nn.Linear(256, 1))
+    sizes = (64, *disc_hidden)
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    disc = nn.Sequential(*layers, nn.Linear(sizes[-1], 1))
     params = [*feat.parameters(), *clf.parameters(), *disc.parameters()]
     opt = torch.optim.Adam(params, lr=1e-3)
     xs, ys_t, xt = torch.as_tensor(Xs), torch.as_tensor(ys), torch.as_tensor(Xt)
@@ -66,8 +69,9 @@ def raw_loop(Xs, ys, Xt, epochs):
             it += 1
 
 
-def skntl_fit(Xs, ys, Xt, yt, epochs, gate, n_labeled):
-    DANN(gate=gate, max_epochs=epochs, batch_size=BATCH, random_state=0).fit(
+def skntl_fit(Xs, ys, Xt, yt, epochs, gate, n_labeled, disc_hidden):
+    DANN(gate=gate, max_epochs=epochs, batch_size=BATCH, discriminator_hidden=disc_hidden,
+         random_state=0).fit(
         Xs, ys, Xt[:n_labeled], yt[:n_labeled], Xt
     )
 
@@ -76,14 +80,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--disc", type=int, nargs="+", default=None,
+                        help="discriminator hidden widths (default: DANN's default)")
     args = parser.parse_args()
+    disc = tuple(args.disc) if args.disc else DANN().discriminator_hidden
     torch.set_num_threads(args.threads)
     Xs, ys, Xt, yt = data()
     runs = {
-        "raw torch loop": lambda: raw_loop(Xs, ys, Xt, EPOCHS),
-        "DANN (no labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0),
-        "DANN (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 200),
-        "DANN_gate (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, True, 200),
+        "raw torch loop": lambda: raw_loop(Xs, ys, Xt, EPOCHS, disc),
+        "DANN (no labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0, disc),
+        "DANN (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 200, disc),
+        "DANN_gate (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, True, 200, disc),
     }
     best = dict.fromkeys(runs, np.inf)
     for fn in runs.values():  # warm-up
@@ -93,7 +100,8 @@ def main():
             t0 = time.perf_counter()
             fn()
             best[name] = min(best[name], (time.perf_counter() - t0) / EPOCHS)
-    print(f"torch {torch.__version__}, {args.threads} thread(s), best of {args.repeats}")
+    print(f"torch {torch.__version__}, {args.threads} thread(s), best of {args.repeats}, "
+          f"discriminator 64-{'-'.join(map(str, disc))}-1")
     for name, t in best.items():
         print(f"  {name:<24} {t * 1000:7.1f} ms/epoch")
     print(f"DANN / raw loop           {best['DANN (no labels)'] / best['raw torch loop']:.2f}x"

@@ -92,7 +92,9 @@ class _StreamIterator:
         return torch.cat(parts)
 
     def _to(self, t):
-        return None if t is None else t.to(self.device, non_blocking=True)
+        if t is None or self.device == "cpu":
+            return t
+        return t.to(self.device, non_blocking=True)
 
     def __iter__(self):
         d, bs, gen = self.data, self.batch_size, self.generator
@@ -558,6 +560,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         step = super().train_step(batch, **fit_params)
         self.n_iter_ += 1
         return step
+
+    def _set_training(self, training=True):
+        # skorch walks every submodule each step; skip it when nothing changes.
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if all(m is None or m.training == training for m in modules):
+            return
+        super()._set_training(training)
 
     def _forward_streams(self, xs, xu, xl):
         parts = [t for t in (xs, xu, xl) if t is not None]

@@ -151,10 +151,8 @@ def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clam
     if omega_from == "joint" and not has_labels:
         omega_from = "marginal"
 
-    def feed(f, term):
-        return grad_reverse(f, mu) if term in spec.adversarial else f.detach()
-
-    # Every term's (features, label) rows go through D in one forward pass.
+    # Every term's (features, label) rows go through D in one forward pass,
+    # behind one gradient reversal when all of them are adversarial.
     nil = discriminator.n_classes
     inputs = {
         "marginal_target": (fu, None, 1.0),
@@ -167,18 +165,33 @@ def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clam
         for name in TERMS
         if name in trained or (omega_from is not None and name == f"{omega_from}_source")
     ]
-    feats, labels, targets = [], [], []
-    for name in needed:
-        f, y, target = inputs[name]
-        feats.append(feed(f, name))
-        if y is None:
-            y = torch.full((len(f),), nil, dtype=torch.int64, device=f.device)
-        labels.append(y)
-        targets.append(torch.full((len(f),), target, dtype=f.dtype, device=f.device))
-    z_all = discriminator(torch.cat(feats), torch.cat(labels) if nil else None)
-    logits = dict(zip(needed, torch.split(z_all, [len(f) for f in feats])))
-    bce = F.binary_cross_entropy_with_logits(z_all, torch.cat(targets), reduction="none")
-    bce = dict(zip(needed, torch.split(bce, [len(f) for f in feats])))
+    sizes = [len(inputs[name][0]) for name in needed]
+    adversarial = [name in spec.adversarial for name in needed]
+    if all(adversarial):
+        f_all = grad_reverse(torch.cat([inputs[name][0] for name in needed]), mu)
+    elif not any(adversarial):
+        f_all = torch.cat([inputs[name][0] for name in needed]).detach()
+    else:
+        f_all = torch.cat([
+            grad_reverse(inputs[name][0], mu) if adv else inputs[name][0].detach()
+            for name, adv in zip(needed, adversarial)
+        ])
+    y_all = None
+    if nil:
+        y_all = torch.cat([
+            torch.full((n,), nil, dtype=torch.int64, device=fs.device)
+            if inputs[name][1] is None
+            else inputs[name][1]
+            for name, n in zip(needed, sizes)
+        ])
+    target_all = torch.cat([
+        torch.full((n,), inputs[name][2], dtype=fs.dtype, device=fs.device)
+        for name, n in zip(needed, sizes)
+    ])
+    z_all = discriminator(f_all, y_all)
+    logits = dict(zip(needed, torch.split(z_all, sizes)))
+    bce = F.binary_cross_entropy_with_logits(z_all, target_all, reduction="none")
+    bce = dict(zip(needed, torch.split(bce, sizes)))
 
     terms = {}
     loss = fs.new_zeros(())
