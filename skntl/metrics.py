@@ -26,13 +26,13 @@ from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.metrics import accuracy_score
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, pack
 from .base import TransferMixin, fit_target_only
 from .model_selection import TargetSplit
+from .utils._delegation import DelegatingPredictMixin
 from .utils._param_validation import HasMethods, Interval, _fit_context, validate_params
 
 __all__ = [
@@ -72,17 +72,9 @@ def _fit_twin(estimator, X, y, sample_domain):
     return fit_target_only(estimator, X, y, sample_domain=sample_domain)
 
 
-def _estimator_has(attr):
-    """Check the fitted transfer model if there is one, else the unfitted estimator."""
-
-    def check(self):
-        est = getattr(self, "estimator_", None)
-        return hasattr(est if est is not None else self.estimator, attr)
-
-    return check
-
-
-class NegativeTransferGap(TransferMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class NegativeTransferGap(
+    TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Fit a transfer model and its target-only twin on the same data.
 
     ``fit`` trains the transfer model A(S, T) (``estimator_``) and the
@@ -181,6 +173,8 @@ class NegativeTransferGap(TransferMixin, ClassifierMixin, MetaEstimatorMixin, Ba
         check_is_fitted(self)
         return validate_data(self, X, reset=False, allow_nd=True)
 
+    _delegate_input = _input
+
     def gap(self, X, y, sample_weight=None):
         """Negative transfer gap on ``(X, y)``: ``acc(A(∅, T)) − acc(A(S, T))``.
 
@@ -205,74 +199,6 @@ class NegativeTransferGap(TransferMixin, ClassifierMixin, MetaEstimatorMixin, Ba
             y, self.target_only_estimator_.predict(X), sample_weight=sample_weight
         )
         return float(acc_t - acc)
-
-    @available_if(_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels with the transfer model A(S, T).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict(X)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Predict class probabilities with the transfer model A(S, T).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities, columns in the order of ``classes_``.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Predict log class probabilities with the transfer model A(S, T).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log class probabilities, columns in the order of ``classes_``.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Confidence scores of the transfer model A(S, T).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision function of the transfer model.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.decision_function(X)
 
 
 class _NegNTGScorer:

@@ -25,13 +25,13 @@ import numpy as np
 from scipy import ndimage
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._data import _as_array, check_sample_domain
 from .base import TransferMixin
 from .metrics import _fit_transfer
+from .utils._delegation import DelegatingPredictMixin
 from .utils._param_validation import (
     HasMethods,
     Interval,
@@ -546,17 +546,9 @@ class SourcePerturbation(BaseEstimator):
         return tags
 
 
-def _estimator_has(attr):
-    """Check the fitted estimator if there is one, else the unfitted one."""
-
-    def check(self):
-        est = getattr(self, "estimator_", None)
-        return hasattr(est if est is not None else self.estimator, attr)
-
-    return check
-
-
-class PerturbedSource(TransferMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+class PerturbedSource(
+    TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+):
     """Fit an estimator on transfer data whose source has been perturbed.
 
     ``fit`` perturbs the source rows as :class:`SourcePerturbation` does
@@ -683,70 +675,4 @@ class PerturbedSource(TransferMixin, ClassifierMixin, MetaEstimatorMixin, BaseEs
         check_is_fitted(self)
         return validate_data(self, X, reset=False, allow_nd=True)
 
-    @available_if(_estimator_has("predict"))
-    def predict(self, X):
-        """Predict class labels with the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict(X)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X):
-        """Predict class probabilities with the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities, columns in the order of ``classes_``.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Predict log class probabilities with the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log class probabilities, columns in the order of ``classes_``.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.predict_log_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X):
-        """Confidence scores of the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, ...)
-            Inputs.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision function of the fitted estimator.
-        """
-        X = self._input(X)  # raises NotFittedError first
-        return self.estimator_.decision_function(X)
+    _delegate_input = _input

@@ -210,3 +210,32 @@ def test_resnet50_module_trains_one_step():
     assert net.transform(X).shape == (4, 256)
     groups = net.optimizer_.param_groups
     assert sorted(g["initial_lr"] for g in groups) == [0.001, 0.01]
+
+
+def test_skorch_callbacks_work_unchanged(tmp_path):
+    from skorch.callbacks import Checkpoint, LRScheduler, ProgressBar
+
+    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    net = DANN(
+        gate=True,
+        max_epochs=3,
+        callbacks=[
+            ProgressBar(),
+            LRScheduler(policy="StepLR", step_size=1, gamma=0.5),
+            Checkpoint(monitor=None, dirname=str(tmp_path), f_discriminator="d.pt"),
+        ],
+        random_state=0,
+        **SMALL,
+    ).fit(Xs, ys, Xl, yl, Xu)
+    assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5**3)
+    assert (tmp_path / "params.pt").exists()
+    # the checkpoint holds both networks: a fresh net loads it and predicts the same
+    fresh = DANN(gate=True, max_epochs=1, random_state=1, **SMALL)
+    fresh.fit(Xs, ys, Xl, yl, Xu)  # builds the networks for these shapes and classes
+    fresh.load_params(
+        f_params=str(tmp_path / "params.pt"), f_discriminator=str(tmp_path / "d.pt")
+    )
+    np.testing.assert_array_equal(fresh.predict_proba(Xte), net.predict_proba(Xte))
+    d_a, _ = fresh.predict_weights(Xs, ys)
+    d_b, _ = net.predict_weights(Xs, ys)
+    np.testing.assert_array_equal(d_a, d_b)
