@@ -636,13 +636,14 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             )
         return torch.as_tensor(X, dtype=torch.float32)
 
-    def _eval_chunks(self, X, fn):
+    def _eval_chunks(self, fn, *tensors):
+        """Apply ``fn`` in eval mode to aligned chunks of ``tensors``; return numpy."""
         self._set_training(False)
         out = []
         with torch.no_grad():
-            for start in range(0, len(X), _PREDICT_CHUNK):
-                xb = X[start : start + _PREDICT_CHUNK].to(self.device)
-                out.append(fn(xb).cpu())
+            for start in range(0, len(tensors[0]), _PREDICT_CHUNK):
+                chunk = [t[start : start + _PREDICT_CHUNK].to(self.device) for t in tensors]
+                out.append(fn(*chunk).cpu())
         return torch.cat(out).numpy()
 
     def predict_proba(self, X):
@@ -661,7 +662,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if is_dataset(X):  # skorch's own validation scoring passes Datasets
             return super().predict_proba(X)
         X = self._predict_input(X)
-        return self._eval_chunks(X, lambda xb: torch.softmax(self.module_(xb), dim=1))
+        return self._eval_chunks(lambda xb: torch.softmax(self.module_(xb), dim=1), X)
 
     def predict(self, X):
         """Predict class labels.
@@ -696,7 +697,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             The classifier's input.
         """
         X = self._predict_input(X)
-        return self._eval_chunks(X, self.module_.feature)
+        return self._eval_chunks(self.module_.feature, X)
 
     def get_feature_names_out(self, input_features=None):
         """Return names for the bottleneck features: ``<classname>0``, ``<classname>1``, ...
@@ -750,17 +751,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not seen in fit.")
-        yt = self._encode(y)
         D = self.discriminator_
-        labelled = D.n_classes > 0 and self._gate_spec().omega != "marginal"
-        D.eval()
-        logits = []
-        with torch.no_grad():
-            for start in range(0, len(Xt), _PREDICT_CHUNK):
-                xb = Xt[start : start + _PREDICT_CHUNK].to(self.device)
-                yb = yt[start : start + _PREDICT_CHUNK].to(self.device) if labelled else None
-                logits.append(D(self.module_.feature(xb), yb).cpu())
-        logits = torch.cat(logits)
+        if D.n_classes > 0 and self._gate_spec().omega != "marginal":
+            logits = self._eval_chunks(lambda xb, yb: D(self.module_.feature(xb), yb),
+                                       Xt, self._encode(y))
+        else:
+            logits = self._eval_chunks(lambda xb: D(self.module_.feature(xb)), Xt)
+        logits = torch.as_tensor(logits)
         return torch.sigmoid(logits).numpy(), omega_from_logits(logits).numpy()
 
     def __sklearn_tags__(self):
