@@ -22,6 +22,25 @@ def test_office_caltech_example_prints_accuracy_and_ntg():
         assert 0 <= float(acc) <= 100 and 0 <= float(acc_t) <= 100
 
 
+DEEP_EXAMPLE = Path(__file__).parents[1] / "examples" / "deep" / "plot_dann_gate.py"
+
+
+def test_dann_gate_example_prints_accuracy_ntg_and_weights():
+    out = subprocess.run(
+        [sys.executable, str(DEEP_EXAMPLE), "--seeds", "2", "--tasks", "office",
+         "--max-epochs", "2", "--threads", "1"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if re.match(r"^  DANN", line)}
+    assert set(rows) == {"DANN", "DANN_gate", "DANN_oracle", "DANN_T"}
+    acc_t = float(rows["DANN_T"][0])
+    for name in ("DANN", "DANN_gate", "DANN_oracle"):
+        acc, _std, ntg = map(float, rows[name])
+        assert abs(ntg - (acc_t - acc)) <= 0.11  # NTG = acc(A(∅,T)) - acc(A(S,T))
+    assert re.search(r"perturbed source rows \d+\.\d+, clean rows \d+\.\d+", out)
+
+
 def test_readme_ten_line_example_runs():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     block = readme.split("## Ten lines", 1)[1].split("```python", 1)[1].split("```", 1)[0]

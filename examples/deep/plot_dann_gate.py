@@ -103,10 +103,15 @@ def main():
     parser.add_argument("--labeled-ratio", type=float, default=0.1)
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="override each task's number of epochs (e.g. 2 for a smoke run)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     for task in args.tasks:
-        run_task(*TASKS[task](args.data_home), args.seeds, args.eps, args.labeled_ratio)
+        name, Xs, ys, Xt, yt, net = TASKS[task](args.data_home)
+        if args.max_epochs is not None:
+            net.set_params(max_epochs=args.max_epochs)
+        run_task(name, Xs, ys, Xt, yt, net, args.seeds, args.eps, args.labeled_ratio)
 
 
 if __name__ == "__main__":
