@@ -38,7 +38,7 @@ def test_dann_gate_example_prints_accuracy_ntg_and_weights():
     for name in ("DANN", "DANN_gate", "DANN_oracle"):
         acc, _std, ntg = map(float, rows[name])
         assert abs(ntg - (acc_t - acc)) <= 0.11  # NTG = acc(A(∅,T)) - acc(A(S,T))
-    assert re.search(r"perturbed source rows \d+\.\d+, clean rows \d+\.\d+", out)
+    assert re.search(r"clean \d+\.\d+, x only \d+\.\d+, y only \d+\.\d+, x and y \d+", out)
 
 
 def test_readme_ten_line_example_runs():

@@ -18,7 +18,8 @@ the target is split 50/50 and L% = 10% of the target-train rows are labeled
 * DANN_T, the target-only twin (``fit_target_only``, D16),
 
 with NTG = acc(DANN_T) − acc(method) (positive = negative transfer), and the
-mean gate weight ω that DANN_gate gives perturbed and clean source rows.
+mean gate weight ω that DANN_gate gives clean source rows and rows whose
+input, label or both were perturbed (REFERENCE.md D4).
 
 Run::
 
@@ -62,7 +63,7 @@ TASKS = {"office": office_task, "digits": digits_task}
 
 def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
     rows = {m: [] for m in ("DANN", "DANN_gate", "DANN_oracle", "DANN_T")}
-    omega = {"perturbed": [], "clean": []}
+    omega = {"clean": [], "x only": [], "y only": [], "x and y": []}
     t0 = time.perf_counter()
     for seed in range(seeds):
         Xl, yl, Xu, Xte, yte = split_target(Xt, yt, labeled_ratio, random_state=seed)
@@ -80,8 +81,14 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
         for m, est in models.items():
             rows[m].append(100 * est.score(Xte, yte))
         _, w = models["DANN_gate"].predict_weights(Xp, yp)
-        omega["perturbed"].append(w[perturbed].mean())
-        omega["clean"].append(w[~perturbed].mean())
+        groups = {
+            "clean": ~perturbed,
+            "x only": x_mask & ~y_mask,
+            "y only": y_mask & ~x_mask,
+            "x and y": x_mask & y_mask,
+        }
+        for group, rows_in in groups.items():
+            omega[group].append(w[rows_in].mean() if rows_in.any() else np.nan)
     secs = time.perf_counter() - t0
     acc_t = np.mean(rows["DANN_T"])
     print(f"\n{name}: eps_x = eps_y = {eps}, L% = {100 * labeled_ratio:.0f}, {seeds} seed(s), "
@@ -91,8 +98,8 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
         ntg = "" if m == "DANN_T" else f"{acc_t - np.mean(accs):6.1f}"
         print(f"  {m:<12} {np.mean(accs):7.1f} {np.std(accs, ddof=1) if seeds > 1 else 0:6.1f} "
               f"{ntg:>6}")
-    print(f"  mean ω (DANN_gate): perturbed source rows {np.mean(omega['perturbed']):.3f}, "
-          f"clean rows {np.mean(omega['clean']):.3f}")
+    print("  mean ω (DANN_gate) by source group (D4): " + ", ".join(
+        f"{group} {np.nanmean(values):.3f}" for group, values in omega.items()))
 
 
 def main():
