@@ -72,7 +72,6 @@ default="full"
     Examples
     --------
     >>> from skntl import DANN
-    >>> from skntl.datasets import make_transfer_blobs  # doctest: +SKIP
     >>> import numpy as np
     >>> rng = np.random.RandomState(0)
     >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
