@@ -61,17 +61,6 @@ def _fit_transfer(estimator, X, y, sample_domain):
     return model.fit(X[labeled], y[labeled])
 
 
-def _fit_twin(estimator, X, y, sample_domain):
-    """Fit A(∅, T) on packed transfer data (REFERENCE.md §4.6, D16, D17).
-
-    A wrapper that only changes the source (``PerturbedSource``) names the
-    estimator whose twin it shares through ``_target_only_estimator``. A
-    labeled target of a single class gives a model predicting that class
-    (most scikit-learn classifiers refuse to fit one class).
-    """
-    return fit_target_only(estimator, X, y, sample_domain=sample_domain)
-
-
 class NegativeTransferGap(
     TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
@@ -163,7 +152,7 @@ class NegativeTransferGap(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
         )
         estimator_ = _fit_transfer(self.estimator, X, y, sd)
-        target_only_estimator_ = _fit_twin(self.estimator, X, y, sd)
+        target_only_estimator_ = fit_target_only(self.estimator, X, y, sample_domain=sd)
         self.estimator_ = estimator_
         self.target_only_estimator_ = target_only_estimator_
         self.classes_ = estimator_.classes_

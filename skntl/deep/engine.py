@@ -21,7 +21,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -309,7 +309,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
 
     # --------------------------------------------------------- initialisation
     def _check_params(self):
-        validate_params_of(self)
+        # skorch's _validate_params checks prefixed kwargs; scikit-learn's checks
+        # _parameter_constraints.
+        BaseEstimator._validate_params(self)
         for name in ("hidden_layer_sizes", "discriminator_hidden"):
             sizes = getattr(self, name)
             if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
@@ -386,16 +388,6 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             )
         else:
             self.discriminator_ = None
-        return self
-
-    def initialize_history(self):
-        """Start a new skorch History."""
-        from skorch.history import History
-
-        if getattr(self, "history_", None) is None:
-            self.history_ = History()
-        else:
-            self.history_.clear()
         return self
 
     # --------------------------------------------------------------- fitting
@@ -762,21 +754,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = False
-        tags.non_deterministic = False
         # Networks compute in float32 whatever the input precision.
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def validate_params_of(estimator):
-    """Check an estimator's parameters against its ``_parameter_constraints``."""
-    from sklearn.utils._param_validation import validate_parameter_constraints
-
-    params = {k: getattr(estimator, k) for k in estimator._parameter_constraints}
-    validate_parameter_constraints(
-        estimator._parameter_constraints, params, caller_name=type(estimator).__name__
-    )
 
 
 def paper_preset(backbone="resnet50"):
