@@ -9,7 +9,17 @@ collated item by item. A method subclass only says what makes it itself:
 * :meth:`TransferNet._gate_spec` — which discriminator terms it trains, which
   are adversarial and whether it gates the source loss (see :mod:`.gate`);
 * :meth:`TransferNet._transfer_loss` — any extra loss on the features (MMD,
-  CORAL, ...).
+  CORAL, ...);
+* :meth:`TransferNet._source_row_weights` — per-row weights of the source
+  losses (PADA's class weights);
+* :meth:`TransferNet._build_discriminator` and
+  :meth:`TransferNet._source_gate_logits` — where the gate's discriminator
+  lives and what it sees (GTA's sits on images, ADDA's reads the source
+  encoder).
+
+A method whose update rule differs altogether (ADDA's second phase, GTA)
+overrides :meth:`TransferNet.train_step_single` and reuses
+:meth:`TransferNet._classification_loss` and :func:`.gate.gate_step`.
 
 Everything else — validation of the data contract, label encoding, batching,
 the μ and learning-rate schedules, the gate, determinism, prediction — lives
@@ -307,6 +317,28 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Extra loss on the features (MMD, CORAL, ...); None for none."""
         return None
 
+    def _source_row_weights(self, ys):
+        """Per-row weights ``(classification, adversarial)`` of a source batch.
+
+        Either may be None (weight 1). PADA returns its class weights γ[y].
+        """
+        return None, None
+
+    def _build_discriminator(self, n_features, n_classes, spec):
+        """Return the discriminator for ``spec`` on ``n_features``-d features, or None."""
+        if spec is None:
+            return None
+        return Discriminator(
+            n_features,
+            n_classes if spec.label_conditioned else 0,
+            self.discriminator_hidden,
+            **self.get_params_for("discriminator"),
+        )
+
+    def _source_gate_logits(self, x, y):
+        """D's logits on source inputs ``x`` with encoded labels ``y`` (None: ``nil``)."""
+        return self.discriminator_(self.module_.feature(x), y)
+
     # --------------------------------------------------------- initialisation
     def _check_params(self):
         # skorch's _validate_params checks prefixed kwargs; scikit-learn's checks
@@ -378,16 +410,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                     f"The module cannot process inputs with rows of shape {shape}: {exc}"
                 ) from exc
         self._n_features_out_ = f.shape[1]
-        spec = self._gate_spec()
-        if spec is not None:
-            self.discriminator_ = Discriminator(
-                f.shape[1],
-                n_classes if spec.label_conditioned else 0,
-                self.discriminator_hidden,
-                **self.get_params_for("discriminator"),
-            )
-        else:
-            self.discriminator_ = None
+        self.discriminator_ = self._build_discriminator(f.shape[1], n_classes, self._gate_spec())
         return self
 
     # --------------------------------------------------------------- fitting
@@ -570,6 +593,34 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         fl = chunks.pop(0) if xl is not None else None
         return fs, fu, fl
 
+    def _classification_loss(self, fs, ys, ws, fl, yl, wl, omega=None):
+        """Return the classification loss of eq. (9) and the source logits.
+
+        ``ws`` weights each source row (sample weights, times any class
+        weight); ``omega`` (the gate, detached) multiplies it and the source
+        term is scaled by ``gate_lambda``. The labeled target adds plain
+        cross-entropy (eq. (6), D20). Records ``clf_loss`` and ``omega_mean``.
+        """
+        record = self.history.record_batch
+        if fl is None:
+            logits_s = self.module_.classifier(fs)
+            loss_l = None
+        else:  # one classifier pass over source and labeled target
+            logits_s, logits_l = torch.split(
+                self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
+            )
+            loss_l = (F.cross_entropy(logits_l, yl, reduction="none") * wl).mean()
+        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
+        if omega is None:
+            loss = ce_s.mean()
+        else:
+            loss = self.gate_lambda * (omega * ce_s).mean()
+            record("omega_mean", omega.mean().item())
+        if loss_l is not None:
+            loss = loss + loss_l
+        record("clf_loss", loss.item())
+        return loss, logits_s
+
     def train_step_single(self, batch, **fit_params):
         """Compute the method's loss on one batch and back-propagate it.
 
@@ -581,38 +632,25 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._set_training(True)
         xs, ys, ws, xu, xl, yl, wl = batch
         fs, fu, fl = self._forward_streams(xs, xu, xl)
-        loss_l = None
-        if fl is None:
-            logits_s = self.module_.classifier(fs)
-        else:  # one classifier pass over source and labeled target
-            logits_s, logits_l = torch.split(
-                self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
-            )
-            loss_l = (F.cross_entropy(logits_l, yl, reduction="none") * wl).mean()
-        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
-
-        record = self.history.record_batch
+        clf_weight, adv_weight = self._source_row_weights(ys)
+        if clf_weight is not None:
+            ws = ws * clf_weight
         spec = self._gate_spec()
         omega = None
         loss = fs.new_zeros(())
         if spec is not None and fu is not None:
             out = gate_step(
-                self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu()
+                self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu(),
+                source_weight=adv_weight,
             )
             loss = loss + out.loss
             omega = out.omega
-            record("d_loss", out.loss.item())
-        if omega is None:
-            loss_s = ce_s.mean()
-        else:
-            loss_s = self.gate_lambda * (omega * ce_s).mean()
-            record("omega_mean", omega.mean().item())
-        clf = loss_s if loss_l is None else loss_s + loss_l
-        record("clf_loss", clf.item())
+            self.history.record_batch("d_loss", out.loss.item())
+        clf, logits_s = self._classification_loss(fs, ys, ws, fl, yl, wl, omega)
         extra = None if fu is None else self._transfer_loss(fs, fu, fl)
         if extra is not None:
             loss = loss + extra
-            record("transfer_loss", extra.item())
+            self.history.record_batch("transfer_loss", extra.item())
         loss = loss + clf
         loss.backward()
         return {"loss": loss, "y_pred": logits_s}
@@ -743,12 +781,11 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not seen in fit.")
-        D = self.discriminator_
-        if D.n_classes > 0 and self._gate_spec().omega != "marginal":
-            logits = self._eval_chunks(lambda xb, yb: D(self.module_.feature(xb), yb),
-                                       Xt, self._encode(y))
+        spec = self._gate_spec()
+        if spec is not None and spec.label_conditioned and spec.omega != "marginal":
+            logits = self._eval_chunks(self._source_gate_logits, Xt, self._encode(y))
         else:
-            logits = self._eval_chunks(lambda xb: D(self.module_.feature(xb)), Xt)
+            logits = self._eval_chunks(lambda xb: self._source_gate_logits(xb, None), Xt)
         logits = torch.as_tensor(logits)
         return torch.sigmoid(logits).numpy(), omega_from_logits(logits).numpy()
 

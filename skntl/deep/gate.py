@@ -120,7 +120,9 @@ def omega_from_logits(logits, clamp=1e-4):
     return torch.exp(logits.detach().clamp(-bound, bound))
 
 
-def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clamp=1e-4):
+def gate_step(
+    discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clamp=1e-4, source_weight=None
+):
     """Compute the discriminator loss of eq. (10) and the gate weights ω of eq. (9).
 
     Parameters
@@ -138,6 +140,9 @@ def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clam
         The gradient-reversal coefficient applied to the adversarial terms.
     clamp : float, default=1e-4
         Clamp on D before ω = D/(1−D) (D10).
+    source_weight : torch.Tensor of shape (n_source,), default=None
+        Weights of the source rows in the source terms' BCE (PADA's
+        class-weighted adversarial loss); None weighs every row 1.
 
     Returns
     -------
@@ -197,7 +202,10 @@ def gate_step(discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clam
     loss = fs.new_zeros(())
     for name in needed:
         if name in trained:
-            term = bce[name].mean()
+            rows = bce[name]
+            if source_weight is not None and name.endswith("_source"):
+                rows = rows * source_weight
+            term = rows.mean()
             terms[name] = term.detach()
             loss = loss + term
     omega = None
