@@ -7,7 +7,7 @@ Avoiding Negative Transfer* (CVPR 2019).
 from ._data import pack, unpack
 from .base import TransferMixin, fit_target_only
 from .conventional import KMM, TCA
-from .deep import DANN
+from .deep import DAN, DANN, PADA, DeepCORAL
 from .metrics import (
     NegativeTransferGap,
     ShouldTransferResult,
@@ -21,9 +21,12 @@ from .perturbation import PerturbedSource, SourcePerturbation, perturb_source
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "DAN",
     "DANN",
+    "DeepCORAL",
     "KMM",
     "NegativeTransferGap",
+    "PADA",
     "PerturbedSource",
     "ShouldTransferResult",
     "SourcePerturbation",

@@ -7,15 +7,16 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skntl import DANN, KMM, TCA, TransferMixin, fit_target_only, pack
+from skntl import DAN, DANN, KMM, PADA, TCA, DeepCORAL, TransferMixin, fit_target_only, pack
 from skntl.deep import TransferNet
 
 # Small networks keep the deep estimators' checks to seconds.
 _SMALL_NET = dict(hidden_layer_sizes=(32, 16), discriminator_hidden=(32,), max_epochs=10, lr=1e-2)
 
 DEEP_ESTIMATORS = [
-    DANN(**_SMALL_NET),
-    DANN(gate=True, **_SMALL_NET),
+    est(gate=gate, **_SMALL_NET)
+    for est in (DANN, DAN, DeepCORAL, PADA)
+    for gate in (False, True)
 ]
 
 ESTIMATORS = [

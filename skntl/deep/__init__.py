@@ -1,18 +1,24 @@
 """Deep transfer methods on torch + skorch, each with the discriminator gate."""
 
+from .coral import DeepCORAL
+from .dan import DAN
 from .dann import DANN
 from .engine import TransferNet, paper_preset
 from .gate import GATE_VARIANTS, GateSpec, gate_step
 from .modules import MLP, Discriminator, GradientReversal, LeNet, ResNet50, TransferModule
+from .pada import PADA
 
 __all__ = [
+    "DAN",
     "DANN",
     "GATE_VARIANTS",
+    "DeepCORAL",
     "Discriminator",
     "GateSpec",
     "GradientReversal",
     "LeNet",
     "MLP",
+    "PADA",
     "ResNet50",
     "TransferModule",
     "TransferNet",

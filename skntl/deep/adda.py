@@ -1,0 +1,276 @@
+"""ADDA (Tzeng et al., CVPR 2017) and ADDA_gate (Wang et al., CVPR 2019)."""
+
+import copy
+from numbers import Integral
+
+import torch
+from torch.nn import functional as F
+
+from ..utils._param_validation import Interval
+from .engine import TransferNet
+from .gate import GATE_VARIANTS, TERMS, GateSpec, gate_step
+
+__all__ = ["ADDA"]
+
+#: ADDA's discriminator without the gate: marginal D(f), trained on detached
+#: features (the target encoder gets the inverted-label GAN loss instead of a
+#: reversed gradient), ω ≡ 1.
+_ADDA_SPEC = GateSpec(frozenset(TERMS[:2]), frozenset(), None)
+
+
+class ADDA(TransferNet):
+    """Adversarial discriminative domain adaptation, with the discriminator gate as an option.
+
+    Training has two phases within ``max_epochs`` (REFERENCE.md D20, D21).
+
+    1. **Pretraining** (the first ``pretrain_epochs`` epochs): the encoder F
+       and the classifier C are trained with cross-entropy on the source and
+       the labeled target. The discriminator D already learns on detached
+       features (so it starts the second phase warm); it sends nothing back.
+    2. **Adaptation** (the remaining epochs): at its first step F is frozen
+       into the *source encoder* (``source_encoder_``) and the trainable F
+       becomes the *target encoder*, starting equal to it. D learns to tell
+       source-encoder features of the source from target-encoder features of
+       the target; the target encoder is trained with the inverted-label GAN
+       loss μ·BCE(D(F(x_u)), source) — not a gradient reversal — which does
+       not update D. The classifier keeps training on the source through the
+       frozen source encoder and, with the target encoder, on the labeled
+       target, so that the target encoder and C are fine-tuned on the labeled
+       target during adaptation. Prediction uses the target encoder.
+
+    ``gate=False`` is semi-supervised ADDA: a marginal D(f). ``gate=True`` is
+    ADDA_gate: one discriminator D(f, onehot_{K+1}(y)) trained on the four
+    BCE terms of eq. (10) — target-encoder features for the target, source
+    encoder features for the source — and each source row's classification
+    loss is weighted by ω = SG(D(f_s, y_s)/(1 − D(f_s, y_s))), scaled by
+    ``gate_lambda``, in both phases. In the adaptation phase the target
+    encoder also tries to pass its labeled pairs (F(x_l), y_l) off as source
+    pairs. With no labeled target, ω comes from the marginal output (D11).
+
+    Parameters
+    ----------
+    module : None, str, torch.nn.Module instance or class, default=None
+        The network F + C; see :class:`~skntl.deep.TransferNet`.
+    gate : bool, default=False
+        Use the discriminator gate.
+    gate_lambda : float, default=1.0
+        λ of eq. (9).
+    mu : float, default=1.0
+        Final weight μ of the target encoder's GAN loss (ramped by
+        ``mu_schedule`` over the whole training, both phases included).
+    pretrain_epochs : int or None, default=None
+        Epochs of the pretraining phase, at most ``max_epochs``; the
+        adaptation phase takes the rest. None means ``max_epochs // 2``.
+        With ``pretrain_epochs == max_epochs`` there is no adaptation.
+    **kwargs
+        Every other parameter of :class:`~skntl.deep.TransferNet`
+        (``hidden_layer_sizes``, ``max_epochs``, ``batch_size``, ``lr``,
+        ``random_state``, skorch's ``prefix__name`` parameters, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    module_ : TransferModule
+        The trained target encoder (``module_.feature``) and classifier;
+        used by ``predict`` and ``transform``.
+    source_encoder_ : torch.nn.Module
+        The frozen source encoder: a copy of F taken at the first adaptation
+        step, never trained (parameters without gradient, always in eval
+        mode). Before that step (or with no adaptation phase) it holds F's
+        initial weights and is not used.
+    discriminator_ : Discriminator
+        The trained discriminator. :meth:`predict_weights` scores source rows
+        on the source encoder's features, as D saw them.
+    n_pretrain_steps_ : int
+        Optimisation steps of the pretraining phase,
+        ``pretrain_epochs * ceil(n_source / batch_size)``; the adaptation
+        phase began at this step if ``n_iter_`` exceeds it.
+    history_ : skorch.History
+        Training log (``clf_loss``, ``d_loss``, ``omega_mean`` per epoch, and
+        ``transfer_loss``, the target encoder's GAN loss before μ, in the
+        adaptation epochs).
+    n_iter_ : int
+        Optimisation steps taken.
+
+    See Also
+    --------
+    skntl.DANN : The same adversarial idea with one shared encoder and a
+        gradient reversal layer.
+    skntl.fit_target_only : The target-only twin ADDA_T: pretrain on the
+        labeled target, then adapt the target encoder to the unlabeled target
+        against the labeled target's features (REFERENCE.md D16).
+
+    Notes
+    -----
+    With ``warm_start=True`` every call to ``fit`` runs both phases again,
+    starting from the current target encoder.
+
+    References
+    ----------
+    .. [1] Tzeng, Hoffman, Saenko and Darrell, "Adversarial Discriminative
+       Domain Adaptation", CVPR 2017.
+    .. [2] Wang, Dai, Póczos and Carbonell, "Characterizing and Avoiding
+       Negative Transfer", CVPR 2019.
+
+    Examples
+    --------
+    >>> from skntl.deep.adda import ADDA
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
+    >>> Xs[:, 0] += 3 * ys
+    >>> Xt = rng.randn(100, 5) + 0.5
+    >>> yt = (Xt[:, 0] > 2).astype(int)
+    >>> net = ADDA(gate=True, max_epochs=6, pretrain_epochs=3, random_state=0)
+    >>> net.fit(Xs, ys, Xt[:10], yt[:10], Xt).predict(Xt[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **TransferNet._parameter_constraints,
+        "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
+    }
+
+    def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, pretrain_epochs=None,
+                 **kwargs):
+        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
+        self.pretrain_epochs = pretrain_epochs
+
+    # ------------------------------------------------------------------ hooks
+    def _gate_spec(self):
+        return GATE_VARIANTS["none"] if self.gate else _ADDA_SPEC
+
+    def _source_gate_logits(self, x, y):
+        encoder = self.source_encoder_ if self._adapted() else self.module_.feature
+        return self.discriminator_(encoder(x), y)
+
+    # ------------------------------------------------------------ set-up
+    def _pretrain_epochs(self):
+        return self.max_epochs // 2 if self.pretrain_epochs is None else self.pretrain_epochs
+
+    def _check_params(self):
+        super()._check_params()
+        if self._pretrain_epochs() > self.max_epochs:
+            raise ValueError(
+                f"pretrain_epochs must be at most max_epochs={self.max_epochs} (the "
+                f"pretraining phase is part of the max_epochs epochs); got "
+                f"pretrain_epochs={self.pretrain_epochs}."
+            )
+
+    def initialize_module(self):
+        """Build F + C and D, and the frozen source encoder (a copy of F)."""
+        super().initialize_module()
+        # Set inside skorch's module context, so it is registered (moved to the
+        # device, saved with f_source_encoder=...) like module_ and discriminator_.
+        self.source_encoder_ = copy.deepcopy(self.module_.feature).requires_grad_(False).eval()
+        return self
+
+    def get_all_learnable_params(self):
+        """Yield the trainable parameters (the frozen source encoder's are left out)."""
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+    def _set_training(self, training=True):
+        # The source encoder stays in eval mode; the others follow ``training``.
+        encoder = vars(self).get("source_encoder_")
+        others = [
+            getattr(self, name + "_")
+            for name in self._modules + self._criteria
+            if name != "source_encoder"
+        ]
+        if all(m is None or m.training == training for m in others) and (
+            encoder is None or not encoder.training
+        ):
+            return
+        super()._set_training(training)
+        if encoder is not None:
+            encoder.eval()
+
+    # --------------------------------------------------------------- fitting
+    def _adapted(self):
+        """Whether the adaptation phase has begun (the source encoder is in use)."""
+        return self.n_iter_ > self.n_pretrain_steps_
+
+    def _fit_with_streams(self, iterator, valid):
+        self.n_pretrain_steps_ = self._pretrain_epochs() * len(iterator)
+        self._switch_pending = True
+        try:
+            super()._fit_with_streams(iterator, valid)
+        finally:
+            del self._switch_pending
+
+    def _start_adaptation(self):
+        """Freeze the current F into the source encoder; F goes on as the target encoder."""
+        self.source_encoder_.load_state_dict(self.module_.feature.state_dict())
+        self.optimizer_.state.clear()
+
+    def _inverted_gan_loss(self, fu, fl, yl):
+        """The target encoder's loss: BCE of D calling its features source (label 0).
+
+        D is evaluated with detached parameters, so this loss trains the
+        encoder only. With the gate and target labels, the labeled pairs
+        (f_l, y_l) are included as a second term.
+        """
+        d = self.discriminator_
+        params = {k: v.detach() for k, v in d.named_parameters()}
+        params.update(d.named_buffers())
+        joint = self._gate_spec().label_conditioned and fl is not None and len(fl) > 0
+        if joint:
+            f = torch.cat([fu, fl])
+            nil = torch.full((len(fu),), d.n_classes, dtype=torch.int64, device=fu.device)
+            y = torch.cat([nil, yl])
+        else:
+            f, y = fu, None
+        logits = torch.func.functional_call(d, params, (f, y))
+        bce = F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits), reduction="none")
+        if not joint:
+            return bce.mean()
+        bce_u, bce_l = torch.split(bce, [len(fu), len(fl)])
+        return bce_u.mean() + bce_l.mean()
+
+    def train_step_single(self, batch, **fit_params):
+        """One step: the engine's default in pretraining, ADDA's update in adaptation.
+
+        In adaptation, the loss is D's BCE on (source-encoder source features,
+        target-encoder target features), which trains D only; plus μ times the
+        inverted-label GAN loss, which trains the target encoder only; plus
+        the (gated) classification loss of the source through the frozen
+        source encoder and of the labeled target through the target encoder.
+        """
+        if self.n_iter_ < self.n_pretrain_steps_:
+            return super().train_step_single(batch, **fit_params)
+        if getattr(self, "_switch_pending", False):
+            self._start_adaptation()
+            self._switch_pending = False
+        self._set_training(True)
+        xs, ys, ws, xu, xl, yl, wl = batch
+        with torch.no_grad():
+            fs = self.source_encoder_(xs)
+        targets = [t for t in (xu, xl) if t is not None]
+        fu = fl = None
+        if targets:
+            f = self.module_.feature(torch.cat(targets) if len(targets) > 1 else targets[0])
+            parts = list(torch.split(f, [len(t) for t in targets]))
+            fu = parts.pop(0) if xu is not None else None
+            fl = parts.pop(0) if xl is not None else None
+        clf_weight, adv_weight = self._source_row_weights(ys)
+        if clf_weight is not None:
+            ws = ws * clf_weight
+        omega = None
+        loss = fs.new_zeros(())
+        if fu is not None:
+            out = gate_step(
+                self.discriminator_, self._gate_spec(), fs, ys, fu, fl, yl,
+                mu=self.current_mu(), source_weight=adv_weight,
+            )
+            omega = out.omega
+            gan = self._inverted_gan_loss(fu, fl, yl)
+            loss = loss + out.loss + self.current_mu() * gan
+            self.history.record_batch("d_loss", out.loss.item())
+            self.history.record_batch("transfer_loss", gan.item())
+        clf, logits_s = self._classification_loss(fs, ys, ws, fl, yl, wl, omega)
+        loss = loss + clf
+        loss.backward()
+        return {"loss": loss, "y_pred": logits_s}

@@ -1,0 +1,127 @@
+"""PADA (Cao et al., ECCV 2018) and its gated version (Wang et al., CVPR 2019)."""
+
+from numbers import Integral
+
+import torch
+
+from ..utils._param_validation import Interval
+from .engine import TransferNet
+from .gate import DANN_SPEC, GATE_VARIANTS
+
+__all__ = ["PADA"]
+
+
+class PADA(TransferNet):
+    """Partial adversarial domain adaptation: DANN with class weights from the target.
+
+    PADA is DANN (a marginal discriminator and a gradient reversal layer)
+    whose source rows are weighted by how much the target seems to contain
+    their class: γ = the mean softmax prediction over the target inputs,
+    recomputed every ``class_weight_epochs`` epochs (uniform before the first
+    update). Source row i weighs γ[y_i]/max(γ) in the adversarial loss and
+    γ[y_i]/mean(γ) in the classification loss, so classes absent from the
+    target fade out of both. The labeled target enters the classification
+    loss unweighted (D20).
+
+    ``gate=True`` is PADA_gate (REFERENCE.md D21): the discriminator takes
+    labels and is trained with eq. (10) (its source terms keep PADA's class
+    weights), and each source row's classification weight is multiplied by
+    ω = SG(D/(1−D)).
+
+    Parameters
+    ----------
+    module : None, str, torch.nn.Module instance or class, default=None
+        The network F + C; see :class:`~skntl.deep.TransferNet`.
+    gate : bool, default=False
+        Use the discriminator gate.
+    gate_lambda : float, default=1.0
+        λ of eq. (9).
+    mu : float, default=1.0
+        Final gradient-reversal coefficient μ (ramped by ``mu_schedule``).
+    class_weight_epochs : int, default=1
+        Recompute γ every this many epochs, from predictions on every target
+        input (eval mode).
+    **kwargs
+        Every other parameter of :class:`~skntl.deep.TransferNet`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    class_weight_ : ndarray of shape (n_classes,)
+        The last γ, normalised by its maximum, in ``classes_`` order.
+    module_ : TransferModule
+        The trained F + C.
+    discriminator_ : Discriminator
+        The trained discriminator.
+    history_ : skorch.History
+        Training log (``clf_loss``, ``d_loss``, and ``omega_mean`` when gated).
+    n_iter_ : int
+        Optimisation steps taken.
+
+    See Also
+    --------
+    DANN : PADA without the class weights.
+    skntl.fit_target_only : The target-only twin PADA_T (labeled target as
+        source, class weights from predictions on the unlabeled target, D16).
+
+    References
+    ----------
+    .. [1] Cao, Ma, Long and Wang, "Partial Adversarial Domain Adaptation",
+       ECCV 2018.
+    .. [2] Wang, Dai, Póczos and Carbonell, "Characterizing and Avoiding
+       Negative Transfer", CVPR 2019.
+
+    Examples
+    --------
+    >>> from skntl import PADA
+    >>> import numpy as np
+    >>> rng = np.random.RandomState(0)
+    >>> Xs, ys = rng.randn(300, 5), rng.randint(0, 3, 300)
+    >>> Xs[:, 0] += 3 * ys
+    >>> Xt = Xs[ys < 2] + 0.3                     # the target lacks class 2
+    >>> net = PADA(max_epochs=10, random_state=0).fit(Xs, ys, Xt_u=Xt)
+    >>> net.class_weight_.argmin()
+    np.int64(2)
+    """
+
+    _parameter_constraints = {
+        **TransferNet._parameter_constraints,
+        "class_weight_epochs": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0,
+                 class_weight_epochs=1, **kwargs):
+        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
+        self.class_weight_epochs = class_weight_epochs
+
+    def _gate_spec(self):
+        return GATE_VARIANTS["full"] if self.gate else DANN_SPEC
+
+    def _fit_with_streams(self, iterator, valid):
+        self._target_inputs = iterator.data["xu"]
+        self._update_every = self.class_weight_epochs * len(iterator)
+        self._gamma = torch.ones(len(self.classes_), device=self.device)
+        try:
+            super()._fit_with_streams(iterator, valid)
+        finally:
+            del self._target_inputs
+        self.class_weight_ = (self._gamma / self._gamma.max()).cpu().numpy()
+        del self._gamma
+
+    def _update_class_weights(self):
+        proba = self._eval_chunks(
+            lambda xb: torch.softmax(self.module_(xb), dim=1), self._target_inputs
+        )
+        self._gamma = torch.as_tensor(proba.mean(axis=0), device=self.device)
+        self._set_training(True)
+
+    def _source_row_weights(self, ys):
+        if (
+            self._target_inputs is not None
+            and self.n_iter_ > 0
+            and self.n_iter_ % self._update_every == 0
+        ):
+            self._update_class_weights()
+        gamma = self._gamma[ys]
+        return gamma / self._gamma.mean(), gamma / self._gamma.max()
