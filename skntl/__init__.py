@@ -7,7 +7,7 @@ Avoiding Negative Transfer* (CVPR 2019).
 from ._data import pack, unpack
 from .base import TransferMixin, fit_target_only
 from .conventional import KMM, TCA
-from .deep import DAN, DANN, PADA, DeepCORAL
+from .deep import ADDA, DAN, DANN, PADA, DeepCORAL
 from .metrics import (
     NegativeTransferGap,
     ShouldTransferResult,
@@ -21,6 +21,7 @@ from .perturbation import PerturbedSource, SourcePerturbation, perturb_source
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "ADDA",
     "DAN",
     "DANN",
     "DeepCORAL",

@@ -7,7 +7,7 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skntl import DAN, DANN, KMM, PADA, TCA, DeepCORAL, TransferMixin, fit_target_only, pack
+from skntl import ADDA, DAN, DANN, KMM, PADA, TCA, DeepCORAL, TransferMixin, fit_target_only, pack
 from skntl.deep import TransferNet
 
 # Small networks keep the deep estimators' checks to seconds.
@@ -15,7 +15,7 @@ _SMALL_NET = dict(hidden_layer_sizes=(32, 16), discriminator_hidden=(32,), max_e
 
 DEEP_ESTIMATORS = [
     est(gate=gate, **_SMALL_NET)
-    for est in (DANN, DAN, DeepCORAL, PADA)
+    for est in (DANN, DAN, DeepCORAL, ADDA, PADA)
     for gate in (False, True)
 ]
 

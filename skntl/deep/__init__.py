@@ -1,5 +1,6 @@
 """Deep transfer methods on torch + skorch, each with the discriminator gate."""
 
+from .adda import ADDA
 from .coral import DeepCORAL
 from .dan import DAN
 from .dann import DANN
@@ -9,6 +10,7 @@ from .modules import MLP, Discriminator, GradientReversal, LeNet, ResNet50, Tran
 from .pada import PADA
 
 __all__ = [
+    "ADDA",
     "DAN",
     "DANN",
     "GATE_VARIANTS",

@@ -1,13 +1,13 @@
 """ADDA (Tzeng et al., CVPR 2017) and ADDA_gate (Wang et al., CVPR 2019)."""
 
 import copy
-from numbers import Integral
+from numbers import Integral, Real
 
 import torch
 from torch.nn import functional as F
 
 from ..utils._param_validation import Interval
-from .engine import TransferNet
+from .engine import TransferNet, _dann_ramp
 from .gate import GATE_VARIANTS, TERMS, GateSpec, gate_step
 
 __all__ = ["ADDA"]
@@ -56,8 +56,11 @@ class ADDA(TransferNet):
     gate_lambda : float, default=1.0
         λ of eq. (9).
     mu : float, default=1.0
-        Final weight μ of the target encoder's GAN loss (ramped by
-        ``mu_schedule`` over the whole training, both phases included).
+        Final weight μ of the target encoder's GAN loss. With
+        ``mu_schedule="dann"`` it ramps from 0 over the adaptation phase.
+    encoder_lr_factor : float, default=0.1
+        The target encoder's learning rate in the adaptation phase, as a
+        fraction of its pretraining rate (see Notes).
     pretrain_epochs : int or None, default=None
         Epochs of the pretraining phase, at most ``max_epochs``; the
         adaptation phase takes the rest. None means ``max_epochs // 2``.
@@ -103,6 +106,15 @@ class ADDA(TransferNet):
 
     Notes
     -----
+    At the switch the encoder gets an optimiser state of its own, as if the
+    adaptation stage had its own optimiser (as in [1]_): its moments (e.g.
+    Adam's) are reset and its learning rate becomes
+    ``encoder_lr_factor`` × its pretraining rate (ADDA itself adapts with
+    2e-4 after pretraining with 1e-3); D's and C's carry on. Adversarial
+    training is sensitive to the encoder's step size: with the full rate the
+    target encoder overshoots (the GAN loss collapses while D's loss soars)
+    and the gate's ω stops telling clean from corrupted source rows.
+
     With ``warm_start=True`` every call to ``fit`` runs both phases again,
     starting from the current target encoder.
 
@@ -115,7 +127,7 @@ class ADDA(TransferNet):
 
     Examples
     --------
-    >>> from skntl.deep.adda import ADDA
+    >>> from skntl import ADDA
     >>> import numpy as np
     >>> rng = np.random.RandomState(0)
     >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
@@ -130,12 +142,14 @@ class ADDA(TransferNet):
     _parameter_constraints = {
         **TransferNet._parameter_constraints,
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
+        "encoder_lr_factor": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, pretrain_epochs=None,
-                 **kwargs):
+                 encoder_lr_factor=0.1, **kwargs):
         super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
         self.pretrain_epochs = pretrain_epochs
+        self.encoder_lr_factor = encoder_lr_factor
 
     # ------------------------------------------------------------------ hooks
     def _gate_spec(self):
@@ -193,6 +207,18 @@ class ADDA(TransferNet):
         """Whether the adaptation phase has begun (the source encoder is in use)."""
         return self.n_iter_ > self.n_pretrain_steps_
 
+    def current_mu(self):
+        """Return μ at the current step: ``mu_schedule`` runs over the adaptation phase.
+
+        The GAN loss exists only in the adaptation phase, so the ``"dann"`` ramp
+        rises from 0 at its first step to ``mu`` at the end of training.
+        """
+        if self.mu_schedule == "constant" or not hasattr(self, "n_pretrain_steps_"):
+            return super().current_mu()
+        start = self.n_pretrain_steps_
+        p = (self.n_iter_ - start) / max(1, self._total_steps_ - start)
+        return float(self.mu) * _dann_ramp(min(1.0, max(0.0, p)))
+
     def _fit_with_streams(self, iterator, valid):
         self.n_pretrain_steps_ = self._pretrain_epochs() * len(iterator)
         self._switch_pending = True
@@ -204,10 +230,31 @@ class ADDA(TransferNet):
     def _start_adaptation(self):
         """Freeze the current F into the source encoder; F goes on as the target encoder."""
         self.source_encoder_.load_state_dict(self.module_.feature.state_dict())
-        self.optimizer_.state.clear()
+        # The encoder's loss changes from cross-entropy to the GAN loss: give it
+        # optimiser state of its own, as ADDA's separate adaptation stage does
+        # (Adam's second moments from pretraining would blow up the first GAN
+        # steps), in a param group with the slower adaptation rate.
+        encoder = {id(p) for p in self.module_.feature.parameters()}
+        moved = []
+        for group in list(self.optimizer_.param_groups):
+            mine = [p for p in group["params"] if id(p) in encoder]
+            if not mine:
+                continue
+            for param in mine:
+                self.optimizer_.state.pop(param, None)
+            if group.get("adda_encoder"):  # a warm-started refit: already its own group
+                continue
+            group["params"] = [p for p in group["params"] if id(p) not in encoder]
+            new = {k: v for k, v in group.items() if k != "params"}
+            new["lr"] = group["lr"] * self.encoder_lr_factor
+            new["initial_lr"] = group.get("initial_lr", group["lr"]) * self.encoder_lr_factor
+            moved.append({**new, "params": mine, "adda_encoder": True})
+        self.optimizer_.param_groups[:] = [g for g in self.optimizer_.param_groups if g["params"]]
+        for group in moved:
+            self.optimizer_.add_param_group(group)
 
     def _inverted_gan_loss(self, fu, fl, yl):
-        """The target encoder's loss: BCE of D calling its features source (label 0).
+        """Return the target encoder's loss: BCE of D calling its features source (label 0).
 
         D is evaluated with detached parameters, so this loss trains the
         encoder only. With the gate and target labels, the labeled pairs
