@@ -7,7 +7,7 @@ Avoiding Negative Transfer* (CVPR 2019).
 from ._data import pack, unpack
 from .base import TransferMixin, fit_target_only
 from .conventional import KMM, TCA
-from .deep import ADDA, DAN, DANN, PADA, DeepCORAL
+from .deep import ADDA, DAN, DANN, GTA, PADA, DeepCORAL
 from .metrics import (
     NegativeTransferGap,
     ShouldTransferResult,
@@ -25,6 +25,7 @@ __all__ = [
     "DAN",
     "DANN",
     "DeepCORAL",
+    "GTA",
     "KMM",
     "NegativeTransferGap",
     "PADA",

@@ -7,7 +7,19 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skntl import ADDA, DAN, DANN, KMM, PADA, TCA, DeepCORAL, TransferMixin, fit_target_only, pack
+from skntl import (
+    ADDA,
+    DAN,
+    DANN,
+    GTA,
+    KMM,
+    PADA,
+    TCA,
+    DeepCORAL,
+    TransferMixin,
+    fit_target_only,
+    pack,
+)
 from skntl.deep import TransferNet
 
 # Small networks keep the deep estimators' checks to seconds.
@@ -17,7 +29,7 @@ DEEP_ESTIMATORS = [
     est(gate=gate, **_SMALL_NET)
     for est in (DANN, DAN, DeepCORAL, ADDA, PADA)
     for gate in (False, True)
-]
+] + [GTA(gate=gate, generator_hidden=(32,), noise_dim=8, **_SMALL_NET) for gate in (False, True)]
 
 ESTIMATORS = [
     TCA(n_components=2),

@@ -6,6 +6,7 @@ from .dan import DAN
 from .dann import DANN
 from .engine import TransferNet, paper_preset
 from .gate import GATE_VARIANTS, GateSpec, gate_step
+from .gta import GTA
 from .modules import MLP, Discriminator, GradientReversal, LeNet, ResNet50, TransferModule
 from .pada import PADA
 
@@ -14,6 +15,7 @@ __all__ = [
     "DAN",
     "DANN",
     "GATE_VARIANTS",
+    "GTA",
     "DeepCORAL",
     "Discriminator",
     "GateSpec",

@@ -536,9 +536,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             pass
         self.notify("on_train_end", X=None, y=None)
 
+    #: Per-batch history entries whose epoch means are recorded; a method adds its own.
+    _epoch_mean_keys = ("clf_loss", "d_loss", "transfer_loss", "omega_mean")
+
     def _record_epoch_means(self):
         batches = self.history[-1]["batches"]
-        for key in ("clf_loss", "d_loss", "transfer_loss", "omega_mean"):
+        for key in self._epoch_mean_keys:
             values = [b[key] for b in batches if key in b]
             if values:
                 self.history.record(key, float(np.mean(values)))
@@ -769,7 +772,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             The importance weight ω.
         """
         check_is_fitted(self)
-        if self.discriminator_ is None:
+        if self.discriminator_ is None or self._gate_spec() is None:
             raise AttributeError(
                 f"{type(self).__name__} has no discriminator with these parameters "
                 "(set gate=True)."

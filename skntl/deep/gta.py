@@ -3,7 +3,6 @@
 from numbers import Integral, Real
 
 import torch
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.func import functional_call
 from torch.nn import functional as F
@@ -31,6 +30,17 @@ def _input_kind(shape):
         f"inputs with rows of shape {tuple(shape)}. Use another method (e.g. DANN) for "
         "these inputs, or resize the images to 32×32."
     )
+
+
+def _check_channels(channels):
+    """Validate the widths of D's conv trunk (``discriminator__channels``)."""
+    ok = isinstance(channels, (tuple, list)) and 1 <= len(channels) <= 6
+    if not (ok and all(isinstance(c, Integral) and c >= 1 for c in channels)):
+        raise ValueError(
+            "discriminator__channels must be 1 to 6 positive integer widths (one per "
+            f"conv layer on 32×32 images), got {channels!r}."
+        )
+    return tuple(int(c) for c in channels)
 
 
 def _frozen(module):
@@ -107,9 +117,10 @@ class _GTADiscriminator(nn.Module):
     """GTA's discriminator in input space: a trunk and three heads.
 
     ``trunk`` maps an input row to a feature vector h: a LeakyReLU MLP of
-    widths ``hidden_layer_sizes`` for feature rows, or conv3×3–LeakyReLU blocks
-    of widths ``channels`` (max-pooled by 2 between blocks, globally after the
-    last) for 32×32 images. ``real_fake`` (h → 1 logit, "is x real?") and
+    widths ``hidden_layer_sizes`` for feature rows, or for 32×32 images
+    LeakyReLU convolutions of widths ``channels``: stride-2 4×4 ones halving
+    the map (32 → 16 → 8 → 4 by default), then one covering the rest (DCGAN's
+    discriminator). ``real_fake`` (h → 1 logit, "is x real?") and
     ``aux`` (h → K logits, the auxiliary classifier) are GTA's heads. ``gate``,
     present with the gate, is a label-conditioned :class:`Discriminator` on h
     answering "is (x, y) from the target?" (REFERENCE.md D21). There is no
@@ -129,18 +140,14 @@ class _GTADiscriminator(nn.Module):
                     layers.append(nn.Dropout(dropout))
             width = sizes[-1]
         else:
-            channels = tuple(map(int, channels))
-            if not 1 <= len(channels) <= 6 or min(channels) < 1:
-                raise ValueError(
-                    "discriminator__channels must be 1 to 6 positive widths (one per "
-                    f"conv block on 32×32 images), got {channels!r}."
-                )
-            c_in = int(input_shape[0])
-            for i, c in enumerate(channels):
-                layers += [nn.Conv2d(c_in, c, 3, padding=1), nn.LeakyReLU(0.2)]
-                layers.append(nn.MaxPool2d(2) if i < len(channels) - 1 else nn.AdaptiveMaxPool2d(1))
-                c_in = c
-            layers.append(nn.Flatten())
+            channels = _check_channels(channels)
+            c_in, size = int(input_shape[0]), _IMAGE_SIZE
+            for c in channels[:-1]:  # DCGAN-style: stride-2 4×4 convolutions halve the map
+                layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.LeakyReLU(0.2)]
+                c_in, size = c, size // 2
+            # the last convolution covers the whole remaining map: a 1×1 output
+            layers += [nn.Conv2d(c_in, channels[-1], size), nn.LeakyReLU(0.2), nn.Flatten()]
+            c_in = channels[-1]
             if dropout:
                 layers.append(nn.Dropout(dropout))
             width = c_in
@@ -223,7 +230,8 @@ class GTA(TransferNet):
         ``batch_size``, ``lr``, ``random_state``, skorch's ``prefix__name``
         parameters, ...). ``discriminator_hidden`` gives the widths of D's MLP
         trunk for feature inputs and of the gate head; ``discriminator__channels``
-        (default (32, 64, 128, 128)) the widths of D's conv trunk for images;
+        (default (32, 64, 128, 128)) the widths of D's DCGAN-style conv trunk for
+        images;
         ``discriminator__dropout`` adds dropout to D.
 
     Attributes
@@ -280,7 +288,7 @@ class GTA(TransferNet):
 
     Examples
     --------
-    >>> from skntl.deep.gta import GTA
+    >>> from skntl import GTA
     >>> import numpy as np
     >>> rng = np.random.RandomState(0)
     >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
@@ -299,6 +307,7 @@ class GTA(TransferNet):
         "aux_weight": [Interval(Real, 0, None, closed="left")],
         "adv_weight": [Interval(Real, 0, None, closed="left")],
     }
+    _epoch_mean_keys = (*TransferNet._epoch_mean_keys, "g_loss", "aux_acc", "gate_loss")
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, noise_dim=32,
                  generator_hidden=None, aux_weight=0.1, adv_weight=0.03, **kwargs):
@@ -333,7 +342,10 @@ class GTA(TransferNet):
         """Check that G can produce X's rows, then build every network and the optimiser."""
         # Before skorch builds anything: a shape G cannot produce leaves no
         # fitted component behind (and never builds a ResNet-50 for nothing).
-        self._generator_sizes(_input_kind(self._fit_shape_))
+        kind = _input_kind(self._fit_shape_)
+        self._generator_sizes(kind)
+        if kind == "images" and "channels" in self.get_params_for("discriminator"):
+            _check_channels(self.get_params_for("discriminator")["channels"])
         return super().initialize()
 
     def _gate_spec(self):
@@ -365,34 +377,6 @@ class GTA(TransferNet):
     def _source_gate_logits(self, x, y):
         return self.discriminator_.gate_logits(x, y)
 
-    def predict_weights(self, X, y):
-        """Return the gate head's output and ω for source rows (needs ``gate=True``).
-
-        See :meth:`skntl.deep.TransferNet.predict_weights`; here the gate head
-        reads D's trunk features of the inputs X.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, C, 32, 32)
-            Source inputs.
-        y : array-like of shape (n_samples,)
-            Their (possibly perturbed) labels.
-
-        Returns
-        -------
-        d : ndarray of shape (n_samples,)
-            The gate head's probability that the pair (x, y) is from the target.
-        omega : ndarray of shape (n_samples,)
-            The importance weight ω = d / (1 − d), d clamped (D10).
-        """
-        check_is_fitted(self)
-        if self.discriminator_ is None or self.discriminator_.gate is None:
-            raise AttributeError(
-                f"{type(self).__name__} has no gate head with these parameters (set gate=True)."
-            )
-        return super().predict_weights(X, y)
-
-    # ------------------------------------------------------------- training
     def _draw_noise(self, n):
         """G's noise z ~ N(0, 1), drawn from torch's (forked, seeded) CPU generator."""
         return torch.randn(n, self.noise_dim).to(self.device)
@@ -480,11 +464,3 @@ class GTA(TransferNet):
         for name, value in zip(("d_loss", "g_loss", "aux_acc", "gate_loss"), values):
             record(name, value)
         return {"loss": loss, "y_pred": logits_s}
-
-    def _record_epoch_means(self):
-        super()._record_epoch_means()
-        batches = self.history[-1]["batches"]
-        for key in ("g_loss", "aux_acc", "gate_loss"):
-            values = [b[key] for b in batches if key in b]
-            if values:
-                self.history.record(key, sum(values) / len(values))
