@@ -52,3 +52,20 @@ def test_readme_ten_line_example_runs():
         namespace["twin"].score(namespace["Xt_test"], namespace["yt_test"])
         - namespace["tca"].score(namespace["Xt_test"], namespace["yt_test"])
     )
+
+
+ALL_DEEP_EXAMPLE = Path(__file__).parents[1] / "examples" / "deep" / "plot_deep_methods.py"
+
+
+def test_all_deep_methods_example_prints_every_method_with_and_without_gate():
+    out = subprocess.run(
+        [sys.executable, str(ALL_DEEP_EXAMPLE), "--seeds", "1", "--tasks", "office",
+         "--max-epochs", "1", "--threads", "1"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout
+    rows = {line.split()[0]: list(map(float, line.split()[1:])) for line in out.splitlines()
+            if re.match(r"^  (DANN|DAN|DeepCORAL|ADDA|PADA|GTA) ", line)}
+    assert set(rows) == {"DANN", "DAN", "DeepCORAL", "ADDA", "PADA", "GTA"}
+    for acc, gated, twin, ntg, ntg_g, delta, ratio in rows.values():
+        assert abs(ntg - (twin - acc)) <= 0.11 and abs(ntg_g - (twin - gated)) <= 0.11
+        assert abs(delta - (gated - acc)) <= 0.11 and ratio > 0

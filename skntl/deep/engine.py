@@ -154,6 +154,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         (REFERENCE.md eqs. (9)–(11)).
     gate_lambda : float, default=1.0
         λ of eq. (9), scaling the gated source loss. The paper uses 1.
+    omega_normalize : bool, default=False
+        Divide ω by its mean over the source batch before weighting
+        (REFERENCE.md D10's fallback). The paper does not (the default):
+        then a discriminator that tells every source row from the target
+        drives all ω, and with them all source supervision, towards 0;
+        normalised, only the relative trust between source rows remains.
     mu : float, default=1.0
         Final weight μ of the adversarial term (the gradient-reversal
         coefficient), reached by ``mu_schedule``.
@@ -213,6 +219,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         "discriminator_hidden": ["array-like"],
         "gate": ["boolean"],
         "gate_lambda": [Interval(Real, 0, None, closed="left")],
+        "omega_normalize": ["boolean"],
         "mu": [Interval(Real, 0, None, closed="left")],
         "mu_schedule": [StrOptions({"dann", "constant"})],
         "lr_schedule": [StrOptions({"dann"}), None],
@@ -237,6 +244,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         discriminator_hidden=(256, 256),
         gate=False,
         gate_lambda=1.0,
+        omega_normalize=False,
         mu=1.0,
         mu_schedule="dann",
         lr_schedule=None,
@@ -271,6 +279,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.discriminator_hidden = discriminator_hidden
         self.gate = gate
         self.gate_lambda = gate_lambda
+        self.omega_normalize = omega_normalize
         self.mu = mu
         self.mu_schedule = mu_schedule
         self.lr_schedule = lr_schedule
@@ -600,8 +609,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Return the classification loss of eq. (9) and the source logits.
 
         ``ws`` weights each source row (sample weights, times any class
-        weight); ``omega`` (the gate, detached) multiplies it and the source
-        term is scaled by ``gate_lambda``. The labeled target adds plain
+        weight); ``omega`` (the gate, detached; divided by its batch mean with
+        ``omega_normalize``) multiplies it and the source term is scaled by
+        ``gate_lambda``. The labeled target adds plain
         cross-entropy (eq. (6), D20). Records ``clf_loss`` and ``omega_mean``.
         """
         record = self.history.record_batch
@@ -617,8 +627,11 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if omega is None:
             loss = ce_s.mean()
         else:
+            mean = omega.mean()
+            record("omega_mean", mean.item())
+            if self.omega_normalize:
+                omega = omega / mean.clamp_min(torch.finfo(omega.dtype).tiny)
             loss = self.gate_lambda * (omega * ce_s).mean()
-            record("omega_mean", omega.mean().item())
         if loss_l is not None:
             loss = loss + loss_l
         record("clf_loss", loss.item())

@@ -139,6 +139,21 @@ def test_custom_module_must_expose_feature_and_classifier():
     assert net.transform(Xs).shape == (len(Xs), 6)
 
 
+@pytest.mark.parametrize("normalize", [False, True])
+def test_gated_loss_weights_rows_by_omega_optionally_normalised(normalize):
+    """Eq. (9): λ·mean(ω·CE); with omega_normalize ω is divided by its batch mean (D10)."""
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(gate=True, gate_lambda=0.5, omega_normalize=normalize, max_epochs=1,
+               random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+    fs = net.module_.feature(torch.as_tensor(Xs[:6], dtype=torch.float32))
+    ys_t = torch.as_tensor(ys[:6])
+    omega = torch.tensor([0.1, 0.2, 0.3, 1.0, 2.0, 4.0])
+    loss, logits = net._classification_loss(fs, ys_t, torch.ones(6), None, None, None, omega)
+    ce = torch.nn.functional.cross_entropy(logits, ys_t, reduction="none")
+    w = omega / omega.mean() if normalize else omega
+    torch.testing.assert_close(loss, 0.5 * (w * ce).mean())
+
+
 def test_predict_weights_shapes_and_errors():
     Xs, ys, Xl, yl, Xu, _, _ = _data()
     net = DANN(gate=True, max_epochs=2, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
