@@ -109,8 +109,7 @@ class ADDA(TransferNet):
     At the switch the encoder gets an optimiser state of its own, as if the
     adaptation stage had its own optimiser (as in [1]_): its moments (e.g.
     Adam's) are reset and its learning rate becomes
-    ``encoder_lr_factor`` × its pretraining rate (ADDA itself adapts with
-    2e-4 after pretraining with 1e-3); D's and C's carry on. Adversarial
+    ``encoder_lr_factor`` × its pretraining rate; D's and C's carry on. Adversarial
     training is sensitive to the encoder's step size: with the full rate the
     target encoder overshoots (the GAN loss collapses while D's loss soars)
     and the gate's ω stops telling clean from corrupted source rows.

@@ -11,7 +11,7 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from skntl import DANN, TargetSplit, pack
+from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL, TargetSplit, pack
 from skntl.deep import paper_preset
 from skntl.deep.engine import _dann_ramp
 
@@ -52,14 +52,23 @@ def test_lr_schedule_decays_learning_rate():
 
 
 @pytest.mark.parametrize("gate", [False, True])
-def test_same_seed_same_predictions_bit_for_bit(gate):
+@pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
+                         ids=lambda m: m.__name__)
+def test_same_seed_same_predictions_bit_for_bit(method, gate):
     Xs, ys, Xl, yl, Xu, Xte, _ = _data()
-    kw = dict(gate=gate, max_epochs=3, **SMALL)
-    a = DANN(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    b = DANN(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    c = DANN(random_state=2, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
+    kw = dict(gate=gate, max_epochs=4, **SMALL)
+    if method is GTA:
+        kw.update(generator_hidden=(16,), noise_dim=4)
+    a = method(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu)
+    b = method(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu)
+    c = method(random_state=2, **kw).fit(Xs, ys, Xl, yl, Xu)
+    np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
+    assert not np.array_equal(a.predict_proba(Xte), c.predict_proba(Xte))
+    if gate:
+        np.testing.assert_array_equal(a.predict_weights(Xs, ys)[1], b.predict_weights(Xs, ys)[1])
+    # refitting the same object gives the same model
+    np.testing.assert_array_equal(a.fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte),
+                                  b.predict_proba(Xte))
 
 
 def test_transform_gives_bottleneck_features_and_names():

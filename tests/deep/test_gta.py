@@ -13,39 +13,13 @@ from skntl.deep import TransferModule
 from skntl.deep.gate import omega_from_logits
 from skntl.deep.gta import GTA
 
+from .test_dann import _data
+from .test_gate_behaviour import _problem
+
 SMALL = dict(
     hidden_layer_sizes=(16, 8), discriminator_hidden=(16,), generator_hidden=(16,), noise_dim=4,
     lr=1e-2,
 )
-
-
-def _data(seed=0, n_s=90, n_t=60, d=4, k=3):
-    rng = np.random.RandomState(seed)
-    centers = rng.randn(k, d) * 3
-    ys = np.arange(n_s) % k
-    Xs = centers[ys] + rng.randn(n_s, d)
-    yt = np.arange(n_t) % k
-    Xt = centers[yt] + rng.randn(n_t, d) + 0.5
-    return Xs, ys, Xt[:15], yt[:15], Xt[:30], Xt[30:], yt[30:]
-
-
-def _problem(seed=0, n_s=1000, n_t=600, k=4, d=5, eps_y=0.5, labeled=0.2):
-    """4 Gaussian classes in 5-D, target shifted by +1, a fraction eps_y of labels redrawn."""
-    rng = np.random.RandomState(seed)
-    centers = rng.randn(k, d) * 3
-    ys = rng.randint(k, size=n_s)
-    Xs = centers[ys] + rng.randn(n_s, d)
-    yt = rng.randint(k, size=n_t)
-    Xt = centers[yt] + rng.randn(n_t, d) + 1.0
-    redrawn = rng.rand(n_s) < eps_y
-    ys_noisy = ys.copy()
-    ys_noisy[redrawn] = rng.randint(k, size=redrawn.sum())
-    n_tr = n_t // 2
-    n_l = int(labeled * n_tr)
-    return dict(
-        Xs=Xs, ys=ys_noisy, ys_true=ys, wrong=ys_noisy != ys,
-        Xl=Xt[:n_l], yl=yt[:n_l], Xu=Xt[:n_tr], Xte=Xt[n_tr:], yte=yt[n_tr:],
-    )
 
 
 def _images(n, channels=1, size=32, seed=0):
@@ -231,7 +205,7 @@ def test_predict_weights_needs_the_gate(clean_fit):
 
 def test_gate_distrusts_corrupted_source_labels():
     """ε_y = 0.5: the gate head gives the redrawn rows clearly lower ω."""
-    p = _problem(seed=2)
+    p = _problem(seed=2, n_s=1000)
     net = GTA(gate=True, max_epochs=15, random_state=2)
     net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     assert {"gate_loss", "omega_mean"} <= set(net.history[-1])
@@ -267,17 +241,6 @@ def test_bad_parameters_give_clear_errors(params, match):
     with pytest.raises(ValueError, match=match):
         est.fit(Xs, ys, Xl, yl, Xu)
     assert not hasattr(est, "module_")
-
-
-@pytest.mark.parametrize("gate", [False, True])
-def test_same_seed_same_predictions_bit_for_bit(gate):
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
-    kw = dict(gate=gate, max_epochs=3, **SMALL)
-    a = GTA(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    b = GTA(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    c = GTA(random_state=2, **kw).fit(Xs, ys, Xl, yl, Xu).predict_proba(Xte)
-    np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, c)
 
 
 def test_target_only_twin_uses_labeled_target_as_source():
