@@ -66,6 +66,7 @@ def test_all_deep_methods_example_prints_every_method_with_and_without_gate():
     rows = {line.split()[0]: list(map(float, line.split()[1:])) for line in out.splitlines()
             if re.match(r"^  (DANN|DAN|DeepCORAL|ADDA|PADA|GTA) ", line)}
     assert set(rows) == {"DANN", "DAN", "DeepCORAL", "ADDA", "PADA", "GTA"}
-    for acc, gated, twin, ntg, ntg_g, delta, ratio in rows.values():
+    for acc, gated, twin, ntg, ntg_g, delta, d_clean, d_pert in rows.values():
         assert abs(ntg - (twin - acc)) <= 0.11 and abs(ntg_g - (twin - gated)) <= 0.11
-        assert abs(delta - (gated - acc)) <= 0.11 and ratio > 0
+        assert abs(delta - (gated - acc)) <= 0.11
+        assert 0 <= d_clean <= 1 and 0 <= d_pert <= 1  # D is a probability

@@ -16,8 +16,9 @@ The setting is Table 2's (REFERENCE.md §6): ε_x = ε_y = 0.7, L% = 10% of the
 target-train half labeled, at most 3 labels per class (``--max-per-class``).
 Each row prints the target-test accuracy of the method, of its gated version
 and of its twin, the two NTGs (acc(twin) − acc(method), positive = negative
-transfer), Δ = acc(gated) − acc(method), and the gate's mean ω on perturbed
-over clean source rows (below 1: the gate distrusts the perturbed rows).
+transfer), Δ = acc(gated) − acc(method), and the gate discriminator's mean
+output D on clean and on perturbed source rows (REFERENCE.md D4, D27: the
+quantity of Fig. 4(h); ω = D/(1−D), so a lower D means a lower weight).
 
 Run::
 
@@ -28,6 +29,7 @@ The digits task needs ``SKNTL_DATA`` (or ``--data-home``).
 
 # %%
 import argparse
+import sys
 import time
 
 import numpy as np
@@ -62,7 +64,7 @@ TASKS = {"office": office_task, "digits": digits_task}
 
 def run_task(name, Xs, ys, Xt, yt, params, methods, seeds, eps, labeled_ratio, max_per_class):
     acc = {(m, kind): [] for m in methods for kind in ("plain", "gate", "twin")}
-    ratio = {m: [] for m in methods}
+    d_mean = {(m, group): [] for m in methods for group in ("clean", "pert")}
     t0 = time.perf_counter()
     for seed in range(seeds):
         Xl, yl, Xu, Xte, yte = split_target(
@@ -80,17 +82,20 @@ def run_task(name, Xs, ys, Xt, yt, params, methods, seeds, eps, labeled_ratio, m
             }
             for kind, est in models.items():
                 acc[m, kind].append(100 * est.score(Xte, yte))
-            _, w = gated.predict_weights(Xp, yp)
-            ratio[m].append(w[perturbed].mean() / w[~perturbed].mean())
+            d, _ = gated.predict_weights(Xp, yp)
+            d_mean[m, "clean"].append(d[~perturbed].mean())
+            d_mean[m, "pert"].append(d[perturbed].mean())
+            print(f"  [{name.split()[0]} seed {seed}] {m} done, "
+                  f"{time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
     cap = "" if max_per_class is None else f", ≤{max_per_class} labels per class"
     print(f"\n{name}: eps_x = eps_y = {eps}, L% = {100 * labeled_ratio:.0f}{cap}, "
           f"{seeds} seed(s), {time.perf_counter() - t0:.0f} s")
     print(f"  {'method':<10} {'acc':>6} {'gated':>6} {'twin':>6} {'NTG':>6} {'NTG_g':>6} "
-          f"{'Δ':>6} {'ω pert/clean':>13}")
+          f"{'Δ':>6} {'D clean':>8} {'D pert':>7}")
     for m in methods:
         a, g, t = (np.mean(acc[m, kind]) for kind in ("plain", "gate", "twin"))
         print(f"  {m:<10} {a:6.1f} {g:6.1f} {t:6.1f} {t - a:6.1f} {t - g:6.1f} {g - a:6.1f} "
-              f"{np.mean(ratio[m]):13.2f}")
+              f"{np.mean(d_mean[m, 'clean']):8.3f} {np.mean(d_mean[m, 'pert']):7.3f}")
 
 
 def main():
