@@ -174,8 +174,8 @@ def test_adaptation_plays_the_gan_game_aligns_features_and_helps():
         fs = net.source_encoder_(as_x(Xs))
         before = _mmd(fs, net.source_encoder_(as_x(Xu)))
         after = _mmd(fs, net.module_.feature(as_x(Xu)))
-    assert after < 0.7 * before  # measured 0.096 vs 0.204
-    assert net.score(Xte, yte) > source_only.score(Xte, yte) + 0.1  # measured 0.99 vs 0.80
+    assert after < 0.7 * before  # measured 0.050 vs 0.099
+    assert net.score(Xte, yte) > source_only.score(Xte, yte) + 0.1  # measured 0.94 vs 0.78
 
 
 @pytest.fixture(scope="module")
@@ -190,12 +190,12 @@ def test_gate_distrusts_corrupted_source_rows(gated):
     assert net.n_iter_ > net.n_pretrain_steps_  # ω read from the source encoder
     _, omega = net.predict_weights(p["Xs"], p["ys"])
     wrong = p["wrong"]
-    assert omega[wrong].mean() / omega[~wrong].mean() <= 0.5  # measured 0.28
+    assert omega[wrong].mean() / omega[~wrong].mean() <= 0.5  # measured 0.16
     # same inputs, true vs wrong label: the true label gets the larger ω
     x = p["Xs"][wrong]
     _, w_true = net.predict_weights(x, p["ys_true"][wrong])
     _, w_wrong = net.predict_weights(x, p["ys"][wrong])
-    assert w_true.mean() > 2 * w_wrong.mean()  # measured 4.0
+    assert w_true.mean() > 2 * w_wrong.mean()  # measured 6.4
 
 
 @pytest.mark.parametrize(
@@ -225,7 +225,7 @@ def test_target_only_twin_pretrains_on_labeled_target_then_adapts():
     # the labeled target was its source: pretraining on it, then adaptation to Tu
     assert twin.n_pretrain_steps_ == 20 * math.ceil(len(Xl) / 8)
     assert "transfer_loss" in twin.history[-1]
-    assert twin.score(Xte, yte) >= 0.85  # measured 0.958 (0.975 before adaptation)
+    assert twin.score(Xte, yte) >= 0.85  # measured 0.95 (0.975 without adaptation)
 
 
 def test_encoder_adapts_in_its_own_param_group_at_a_lower_rate():
