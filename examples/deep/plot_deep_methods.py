@@ -23,6 +23,7 @@ quantity of Fig. 4(h); ω = D/(1−D), so a lower D means a lower weight).
 Run::
 
     python examples/deep/plot_deep_methods.py [--seeds 3] [--tasks office digits]
+                                               [--omega-normalize]
 
 The digits task needs ``SKNTL_DATA`` (or ``--data-home``).
 """
@@ -107,6 +108,8 @@ def main():
     parser.add_argument("--labeled-ratio", type=float, default=0.1)
     parser.add_argument("--max-per-class", type=int, default=3,
                         help="cap on labels per class (Table 2: 3); 0 for no cap")
+    parser.add_argument("--omega-normalize", action="store_true",
+                        help="divide the gate's ω by its batch mean (REFERENCE.md D10's fallback)")
     parser.add_argument("--data-home", default=None)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-epochs", type=int, default=None,
@@ -117,6 +120,7 @@ def main():
         name, Xs, ys, Xt, yt, params = TASKS[task](args.data_home)
         if args.max_epochs is not None:
             params["max_epochs"] = args.max_epochs
+        params["omega_normalize"] = args.omega_normalize
         run_task(name, Xs, ys, Xt, yt, params, args.methods, args.seeds, args.eps,
                  args.labeled_ratio, args.max_per_class or None)
 
