@@ -127,15 +127,11 @@ class ADDA(TransferNet):
     Examples
     --------
     >>> from skntl import ADDA
-    >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
-    >>> Xs[:, 0] += 3 * ys
-    >>> Xt = rng.randn(100, 5) + 0.5
-    >>> yt = (Xt[:, 0] > 2).astype(int)
-    >>> net = ADDA(gate=True, max_epochs=6, pretrain_epochs=3, random_state=0)
-    >>> net.fit(Xs, ys, Xt[:10], yt[:10], Xt).predict(Xt[:3]).shape
-    (3,)
+    >>> from skntl.datasets import make_transfer_blobs
+    >>> Xs, ys, Xt, yt = make_transfer_blobs(200, 100, marginal_shift=3.0, random_state=0)
+    >>> net = ADDA(max_epochs=6, pretrain_epochs=3, random_state=0).fit(Xs, ys, Xt_u=Xt)
+    >>> net.n_pretrain_steps_          # 3 epochs of ceil(200 / 64) steps
+    12
     """
 
     _parameter_constraints = {

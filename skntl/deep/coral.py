@@ -62,14 +62,11 @@ class DeepCORAL(TransferNet):
     Examples
     --------
     >>> from skntl import DeepCORAL
-    >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
-    >>> Xs[:, 0] += 3 * ys
-    >>> Xt = rng.randn(100, 5) + 0.5
+    >>> from skntl.datasets import make_transfer_blobs
+    >>> Xs, ys, Xt, _ = make_transfer_blobs(200, 100, marginal_shift=3.0, random_state=0)
     >>> net = DeepCORAL(max_epochs=5, random_state=0).fit(Xs, ys, Xt_u=Xt)
-    >>> net.predict(Xt[:3]).shape
-    (3,)
+    >>> net.transform(Xt).shape        # the aligned bottleneck features
+    (100, 64)
     """
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, **kwargs):

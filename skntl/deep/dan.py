@@ -72,14 +72,10 @@ class DAN(TransferNet):
     Examples
     --------
     >>> from skntl import DAN
-    >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
-    >>> Xs[:, 0] += 3 * ys
-    >>> Xt = rng.randn(100, 5) + 0.5
-    >>> yt = (Xt[:, 0] > 2).astype(int)
-    >>> net = DAN(gate=True, max_epochs=5, random_state=0)
-    >>> net.fit(Xs, ys, Xt[:10], yt[:10], Xt).predict(Xt[:3]).shape
+    >>> from skntl.datasets import make_transfer_blobs
+    >>> Xs, ys, Xt, yt = make_transfer_blobs(200, 100, marginal_shift=3.0, random_state=0)
+    >>> net = DAN(gate=True, max_epochs=5, random_state=0).fit(Xs, ys, Xt[:9], yt[:9], Xt)
+    >>> net.predict(Xt[:3]).shape
     (3,)
     """
 

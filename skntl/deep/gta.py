@@ -289,15 +289,12 @@ class GTA(TransferNet):
     Examples
     --------
     >>> from skntl import GTA
-    >>> import numpy as np
-    >>> rng = np.random.RandomState(0)
-    >>> Xs, ys = rng.randn(200, 5), rng.randint(0, 2, 200)
-    >>> Xs[:, 0] += 3 * ys
-    >>> Xt = rng.randn(100, 5) + 0.5
-    >>> yt = (Xt[:, 0] > 2).astype(int)
-    >>> net = GTA(gate=True, max_epochs=5, random_state=0)
-    >>> net.fit(Xs, ys, Xt[:10], yt[:10], Xt).predict(Xt[:3]).shape
-    (3,)
+    >>> from skntl.datasets import make_transfer_blobs
+    >>> Xs, ys, Xt, yt = make_transfer_blobs(200, 100, marginal_shift=3.0, random_state=0)
+    >>> net = GTA(gate=True, max_epochs=3, random_state=0).fit(Xs, ys, Xt[:9], yt[:9], Xt)
+    >>> d, omega = net.predict_weights(Xs[:4], ys[:4])
+    >>> omega.shape
+    (4,)
     """
 
     _parameter_constraints = {
