@@ -10,7 +10,7 @@ from torch.nn import functional as F
 from ..utils._param_validation import Interval
 from .engine import TransferNet
 from .gate import GATE_VARIANTS, gate_step
-from .modules import Discriminator
+from .modules import Discriminator, _mlp_layers
 
 __all__ = ["GTA"]
 
@@ -68,12 +68,9 @@ class _MLPGenerator(nn.Module):
     def __init__(self, in_features, n_classes, noise_dim, out_features, hidden_layer_sizes):
         super().__init__()
         self.n_classes = int(n_classes)
-        sizes = (int(noise_dim) + int(in_features) + self.n_classes + 1, *hidden_layer_sizes)
-        layers = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
-            layers += [nn.Linear(n_in, n_out), nn.ReLU()]
-        layers.append(nn.Linear(sizes[-1], int(out_features)))
-        self.net = nn.Sequential(*layers)
+        n_in = int(noise_dim) + int(in_features) + self.n_classes + 1
+        sizes = (n_in, *map(int, hidden_layer_sizes), int(out_features))
+        self.net = nn.Sequential(*_mlp_layers(sizes, final_activation=False))
 
     def forward(self, f, y, noise):
         """Return generated rows, shape ``(n, out_features)``."""
