@@ -134,6 +134,8 @@ class ADDA(TransferNet):
     12
     """
 
+    _eval_only_modules = ("source_encoder",)
+
     _parameter_constraints = {
         **TransferNet._parameter_constraints,
         "pretrain_epochs": [Interval(Integral, 0, None, closed="left"), None],
@@ -180,22 +182,6 @@ class ADDA(TransferNet):
         for name, param in super().get_all_learnable_params():
             if param.requires_grad:
                 yield name, param
-
-    def _set_training(self, training=True):
-        # The source encoder stays in eval mode; the others follow ``training``.
-        encoder = vars(self).get("source_encoder_")
-        others = [
-            getattr(self, name + "_")
-            for name in self._modules + self._criteria
-            if name != "source_encoder"
-        ]
-        if all(m is None or m.training == training for m in others) and (
-            encoder is None or not encoder.training
-        ):
-            return
-        super()._set_training(training)
-        if encoder is not None:
-            encoder.eval()
 
     # --------------------------------------------------------------- fitting
     def _adapted(self):

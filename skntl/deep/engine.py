@@ -588,12 +588,23 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.n_iter_ += 1
         return step
 
+    #: Fitted modules (names without the trailing ``_``) kept in eval mode even
+    #: while training, e.g. ADDA's frozen source encoder.
+    _eval_only_modules = ()
+
     def _set_training(self, training=True):
         # skorch walks every submodule each step; skip it when nothing changes.
-        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if all(m is None or m.training == training for m in modules):
+        wanted = {
+            name: training and name not in self._eval_only_modules
+            for name in self._modules + self._criteria
+        }
+        modules = {name: getattr(self, name + "_") for name in wanted}
+        if all(m is None or m.training == wanted[name] for name, m in modules.items()):
             return
         super()._set_training(training)
+        for name in self._eval_only_modules:
+            if modules.get(name) is not None:
+                modules[name].eval()
 
     def _forward_streams(self, xs, xu, xl):
         parts = [t for t in (xs, xu, xl) if t is not None]
@@ -785,7 +796,8 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             The importance weight ω.
         """
         check_is_fitted(self)
-        if self.discriminator_ is None or self._gate_spec() is None:
+        spec = self._gate_spec()
+        if spec is None:
             raise AttributeError(
                 f"{type(self).__name__} has no discriminator with these parameters "
                 "(set gate=True)."
@@ -797,8 +809,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not seen in fit.")
-        spec = self._gate_spec()
-        if spec is not None and spec.label_conditioned and spec.omega != "marginal":
+        if spec.label_conditioned and spec.omega != "marginal":
             logits = self._eval_chunks(self._source_gate_logits, Xt, self._encode(y))
         else:
             logits = self._eval_chunks(lambda xb: self._source_gate_logits(xb, None), Xt)

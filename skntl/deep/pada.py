@@ -109,19 +109,17 @@ class PADA(TransferNet):
         self.class_weight_ = (self._gamma / self._gamma.max()).cpu().numpy()
         del self._gamma
 
-    def _update_class_weights(self):
-        proba = self._eval_chunks(
-            lambda xb: torch.softmax(self.module_(xb), dim=1), self._target_inputs
-        )
-        self._gamma = torch.as_tensor(proba.mean(axis=0), device=self.device)
-        self._set_training(True)
+    def on_epoch_begin(self, net, **kwargs):
+        """Recompute γ every ``class_weight_epochs`` epochs, before the epoch's first step."""
+        super().on_epoch_begin(net, **kwargs)
+        if self._target_inputs is not None and self.n_iter_ > 0 and (
+            self.n_iter_ % self._update_every == 0
+        ):
+            proba = self._eval_chunks(
+                lambda xb: torch.softmax(self.module_(xb), dim=1), self._target_inputs
+            )
+            self._gamma = torch.as_tensor(proba.mean(axis=0), device=self.device)
 
     def _source_row_weights(self, ys):
-        if (
-            self._target_inputs is not None
-            and self.n_iter_ > 0
-            and self.n_iter_ % self._update_every == 0
-        ):
-            self._update_class_weights()
         gamma = self._gamma[ys]
         return gamma / self._gamma.mean(), gamma / self._gamma.max()
