@@ -10,9 +10,11 @@ store with NTG joined from the target-only twins; :func:`make_table` and the
 ``skntl`` command line (``skntl demo | run | table | figure``) wraps them.
 """
 
+from ._figures import plot_figure3, plot_figure4, plot_weights
 from ._runner import GridReport, run_spec
 from ._spec import ROLES, Run, bundled_specs, expand_spec, load_spec
 from ._store import ResultsStore, load_results
+from ._tables import make_table, table_frame
 from ._tasks import load_task, parse_task
 
 __all__ = [
@@ -25,6 +27,11 @@ __all__ = [
     "load_results",
     "load_spec",
     "load_task",
+    "make_table",
     "parse_task",
+    "plot_figure3",
+    "plot_figure4",
+    "plot_weights",
     "run_spec",
+    "table_frame",
 ]

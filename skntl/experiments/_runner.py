@@ -101,6 +101,7 @@ def run_spec(spec, results, *, n_jobs=1, data_home=None, retry_failed=True, prog
             else:
                 report.n_failed += 1
                 last = record["error"].strip().splitlines()[-1]
-                bar.write(f"run {run.run_id} ({run.method} {run.role} on {run.task}) failed: {last}")
+                bar.write(f"run {run.run_id} ({run.method} {run.role} on {run.task}) "
+                          f"failed: {last}")
             bar.update()
     return report

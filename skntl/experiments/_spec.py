@@ -238,7 +238,9 @@ def expand_spec(spec):
         where = f"grid[{i}]"
         bad = set(block) - _GRID_KEYS
         if bad:
-            raise ValueError(f"{where}: unknown key(s) {sorted(bad)}; allowed: {sorted(_GRID_KEYS)}.")
+            raise ValueError(
+                f"{where}: unknown key(s) {sorted(bad)}; allowed: {sorted(_GRID_KEYS)}."
+            )
         for key in ("tasks", "methods"):
             if not block.get(key):
                 raise ValueError(f"{where}: {key} is required.")

@@ -35,7 +35,9 @@ METHODS = {
 #: Methods built on the deep engine (they take ``[params.deep]`` and ``gate``).
 DEEP_METHODS = frozenset({"DANN", "DAN", "DeepCORAL", "ADDA", "PADA", "GTA"})
 
-_TASK = re.compile(r"^(?P<bench>[a-z0-9]+):(?P<source>[A-Za-z_0-9]+)\s*(->|→)\s*(?P<target>[A-Za-z_0-9]+)$")
+_TASK = re.compile(
+    r"^(?P<bench>[a-z0-9]+):(?P<source>[A-Za-z_0-9]+)\s*(->|→)\s*(?P<target>[A-Za-z_0-9]+)$"
+)
 _OFFICE_DOMAINS = {"surf": "ACDW", "decaf6": "DW"}
 _DIGITS = {"mnist", "usps", "mnist_m", "svhn", "mnist_jda", "usps_jda"}
 

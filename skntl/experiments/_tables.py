@@ -1,0 +1,260 @@
+"""The paper's Tables 1–4 rendered from a results frame (REFERENCE.md §5–§8).
+
+Accuracies are in %, mean ± sample std over seeds (D5, D30); NTG =
+mean acc(A_T) − mean acc(A) (D19; positive = negative transfer); Δ =
+acc(X_gate) − acc(X). "Avg" columns are means of the cells.
+"""
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["make_table", "table_frame"]
+
+_TABLE2_METHODS = ("TCA", "KMM", "DAN", "DeepCORAL", "DANN", "ADDA", "PADA", "GTA")
+_TABLE3_METHODS = ("DAN", "DANN", "GTA")
+_TABLE4_ROWS = (
+    "DANN", "DANN_T", "DANN_oracle", "DANN_gate-only", "DANN_label-only", "DANN_joint",
+    "DANN_marginal", "DANN_none", "DANN_gate",
+)
+
+
+def _cell_stats(rows):
+    """Mean/std accuracy and NTG (in %) of one cell's runs."""
+    acc = 100 * rows["accuracy"].to_numpy(float)
+    twin = 100 * rows["acc_twin"].to_numpy(float)
+    std = acc.std(ddof=1) if len(acc) > 1 else np.nan
+    ntg = np.nanmean(twin) - acc.mean() if np.isfinite(twin).any() else np.nan
+    return acc.mean(), std, ntg, len(acc)
+
+
+def _fmt(value, signed=False):
+    if value is None or not np.isfinite(value):
+        return "–"
+    return f"{value:+.1f}" if signed else f"{value:.1f}"
+
+
+def _acc_ntg(acc, ntg):
+    return f"{_fmt(acc)} ({_fmt(ntg)})"
+
+
+def _setting(row):
+    return f"ε_x={row.eps_x:g}, ε_y={row.eps_y:g}, L%={100 * row.labeled_ratio:g}"
+
+
+def _only_one_setting(df, what):
+    settings = df[["eps_x", "eps_y", "labeled_ratio", "max_labeled_per_class"]].drop_duplicates()
+    if len(settings) > 1:
+        listed = "; ".join(_setting(r) for r in settings.itertuples())
+        raise ValueError(f"{what} needs runs of a single setting; the store has: {listed}.")
+
+
+def _transfer(df):
+    return df[df["role"] == "transfer"]
+
+
+def _table1(df):
+    runs = _transfer(df)
+    runs = runs[(runs["method"] == "DANN") & (runs["eps_x"] == runs["eps_y"])
+                & runs["name"].isin(["DANN", "DANN_gate"])
+                & runs["max_labeled_per_class"].isna()]
+    if runs.empty:
+        raise ValueError("Table 1 needs DANN and DANN_gate transfer runs with ε_x = ε_y.")
+    epsilons = sorted(runs["eps_x"].unique())
+    columns = [f"ε={e:g}" for e in epsilons] + ["Avg"]
+    index, rows = [], []
+    for task in runs["task"].unique():
+        for ratio in sorted(runs.loc[runs["task"] == task, "labeled_ratio"].unique()):
+            cells = {}
+            for name in ("DANN", "DANN_gate"):
+                for e in epsilons:
+                    sel = runs[(runs["task"] == task) & (runs["labeled_ratio"] == ratio)
+                               & (runs["eps_x"] == e) & (runs["name"] == name)]
+                    cells[name, e] = _cell_stats(sel) if len(sel) else (np.nan,) * 3 + (0,)
+            block = {"DANN": [], "NTG1": [], "DANN_gate": [], "NTG2": [], "Δ": []}
+            for e in epsilons:
+                (a1, s1, n1, _), (a2, s2, n2, _) = cells["DANN", e], cells["DANN_gate", e]
+                block["DANN"].append((a1, s1))
+                block["NTG1"].append(n1)
+                block["DANN_gate"].append((a2, s2))
+                block["NTG2"].append(n2)
+                block["Δ"].append(a2 - a1)
+            for label, values in block.items():
+                if label in ("DANN", "DANN_gate"):
+                    means = [m for m, _ in values]
+                    cells_txt = [f"{_fmt(m)} ± {_fmt(s)}" for m, s in values]
+                else:
+                    means = values
+                    cells_txt = [_fmt(v, signed=label == "Δ") for v in values]
+                cells_txt.append(_fmt(np.nanmean(means), signed=label == "Δ"))
+                index.append((task, f"{100 * ratio:g}%", label))
+                rows.append(cells_txt)
+    return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["task", "L%", ""]),
+                        columns=columns)
+
+
+def _table2(df):
+    runs = _transfer(df)
+    runs = runs[runs["gate_variant"] == "full"]
+    if runs.empty:
+        raise ValueError("Table 2 needs transfer runs.")
+    _only_one_setting(runs, "Table 2")
+    tasks = list(runs["task"].unique())
+    index, rows = [], []
+    deltas = {t: [] for t in tasks}
+    for method in [m for m in _TABLE2_METHODS if m in set(runs["method"])]:
+        stats = {}
+        for name in (method, f"{method}_gate"):
+            sel = runs[runs["name"] == name]
+            if sel.empty:
+                continue
+            stats[name] = {t: _cell_stats(sel[sel["task"] == t]) if (sel["task"] == t).any()
+                           else (np.nan,) * 3 + (0,) for t in tasks}
+            accs = [stats[name][t][0] for t in tasks]
+            ntgs = [stats[name][t][2] for t in tasks]
+            row = [_acc_ntg(a, n) for a, n in zip(accs, ntgs)]
+            row.append(_acc_ntg(np.nanmean(accs), np.nanmean(ntgs)))
+            index.append(name)
+            rows.append(row)
+        if len(stats) == 2:
+            d = [stats[f"{method}_gate"][t][0] - stats[method][t][0] for t in tasks]
+            for t, v in zip(tasks, d):
+                deltas[t].append(v)
+            index.append(f"Δ_{method}")
+            rows.append([_fmt(v, signed=True) for v in d] + [_fmt(np.nanmean(d), signed=True)])
+    if any(deltas.values()):
+        avg = [np.nanmean(deltas[t]) if deltas[t] else np.nan for t in tasks]
+        index.append("ΔAvg")
+        rows.append([_fmt(v, signed=True) for v in avg] + [_fmt(np.nanmean(avg), signed=True)])
+    return pd.DataFrame(rows, index=pd.Index(index, name="method"), columns=tasks + ["Avg"])
+
+
+def _settings_table(runs, names, what):
+    """Rows = display names, columns = (ε, L%) settings, cells = accuracy (NTG)."""
+    settled = runs[runs["role"].isin(["transfer", "oracle"])]  # twins have no ε
+    keys = settled[["eps_x", "eps_y", "labeled_ratio"]].drop_duplicates().sort_values(
+        ["eps_x", "labeled_ratio"], ascending=False)
+    if runs["task"].nunique() > 1:
+        raise ValueError(f"{what} needs runs of a single task; the store has "
+                         f"{sorted(runs['task'].unique())}.")
+    columns = [_setting(k) for k in keys.itertuples()]
+    index, rows = [], []
+    for name in names:
+        cells = []
+        for k in keys.itertuples():
+            sel = runs[(runs["name"] == name) & (runs["labeled_ratio"] == k.labeled_ratio)]
+            if not name.endswith("_T"):  # twins do not depend on ε (D18)
+                sel = sel[(sel["eps_x"] == k.eps_x) & (sel["eps_y"] == k.eps_y)]
+            cells.append(_cell_stats(sel) if len(sel) else (np.nan,) * 3 + (0,))
+        if all(c[3] == 0 for c in cells):
+            continue
+        index.append(name)
+        rows.append(cells)
+    return index, rows, columns
+
+
+def _table3(df):
+    runs = df[df["role"].isin(["transfer"]) & (df["eps_y"] == 0) & ~df["gate"]]
+    if runs.empty:
+        raise ValueError("Table 3 needs transfer runs with ε_y = 0.")
+    names = [m for m in _TABLE3_METHODS if m in set(runs["method"])]
+    names += sorted(set(runs["method"]) - set(names))
+    index, rows, columns = _settings_table(runs, names, "Table 3")
+    text = [[_acc_ntg(a, n) for a, _, n, _ in r] for r in rows]
+    return pd.DataFrame(text, index=pd.Index(index, name="method"), columns=columns)
+
+
+def _table4(df):
+    runs = df[(df["method"] == "DANN") & df["role"].isin(["transfer", "twin", "oracle"])]
+    if runs.empty:
+        raise ValueError("Table 4 needs DANN runs (variants, twins, oracle).")
+    index, rows, columns = _settings_table(runs, _TABLE4_ROWS, "Table 4")
+    if not rows:
+        raise ValueError("Table 4 needs DANN runs (variants, twins, oracle).")
+    text = [[_fmt(a) for a, _, _, _ in r] + [_fmt(np.nanmean([c[0] for c in r]))] for r in rows]
+    return pd.DataFrame(text, index=pd.Index(index, name="method"), columns=columns + ["Avg"])
+
+
+_TABLES = {1: _table1, 2: _table2, 3: _table3, 4: _table4}
+
+
+def table_frame(results, number):
+    """Return one of the paper's tables as a DataFrame of formatted cells.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A frame from :func:`load_results`.
+    number : {1, 2, 3, 4}
+        Which table: 1 DANN vs DANN_gate over ε × L% (per task); 2 every
+        method ± gate at one setting, cells "accuracy (NTG)"; 3 the covariate
+        shift runs (ε_y = 0); 4 DANN's ablation variants, twin and oracle.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    """
+    if number not in _TABLES:
+        raise ValueError(f"number must be one of 1, 2, 3, 4, got {number!r}.")
+    return _TABLES[number](results)
+
+
+def _markdown(frame):
+    index_names = [n or "" for n in frame.index.names]
+    lines = ["| " + " | ".join(index_names + list(map(str, frame.columns))) + " |"]
+    lines.append("|" + "---|" * (len(index_names) + len(frame.columns)))
+    for idx, row in frame.iterrows():
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        lines.append("| " + " | ".join(list(map(str, idx)) + list(map(str, row))) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def make_table(results, number, fmt="markdown"):
+    """Render one of the paper's tables as text.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A frame from :func:`load_results`.
+    number : {1, 2, 3, 4}
+        See :func:`table_frame`.
+    fmt : {"markdown", "csv"}, default="markdown"
+        Output format.
+
+    Returns
+    -------
+    text : str
+    """
+    frame = table_frame(results, number)
+    if fmt == "markdown":
+        return _markdown(frame)
+    if fmt == "csv":
+        return frame.to_csv()
+    raise ValueError(f"fmt must be 'markdown' or 'csv', got {fmt!r}.")
+
+
+def demo_table(results):
+    """Format the demo's answer: accuracy, NTG and Δ of each model, one line each.
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A frame from :func:`load_results` with one task and setting.
+
+    Returns
+    -------
+    text : str
+    """
+    rows = results[results["role"].isin(["transfer", "twin"])]
+    names = list(dict.fromkeys(rows.sort_values(["gate", "role"])["name"]))
+    stats = {name: _cell_stats(rows[rows["name"] == name]) for name in names}
+    lines = [f"{'model':12s} {'accuracy %':>15s} {'NTG':>7s} {'Δ vs base':>10s}"]
+    for name in names:
+        acc, std, ntg, n = stats[name]
+        row = rows[rows["name"] == name].iloc[0]
+        base = stats.get(row["method"]) if row["gate"] else None
+        lines.append(f"{name:12s} {_fmt(acc):>7s} ± {_fmt(std):>5s} "
+                     f"{'' if row['role'] == 'twin' else _fmt(ntg):>7s} "
+                     f"{'' if base is None else _fmt(acc - base[0], signed=True):>10s}")
+    lines.append(f"({n} seeds; NTG = acc(target-only) − acc(model), > 0 means negative transfer; "
+                 "Δ = gated − ungated)")
+    return "\n".join(lines)
