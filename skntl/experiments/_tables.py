@@ -30,6 +30,7 @@ def _cell_stats(rows):
 def _fmt(value, signed=False):
     if value is None or not np.isfinite(value):
         return "–"
+    value = round(float(value), 1) + 0.0  # no "-0.0"
     return f"{value:+.1f}" if signed else f"{value:.1f}"
 
 
