@@ -446,7 +446,7 @@ class SourcePerturbation(BaseEstimator):
         Classes random labels are drawn from (those of the source rows).
     n_features_in_ : int
         Number of features (``X.shape[1]``) seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also
@@ -597,7 +597,7 @@ class PerturbedSource(
         Class labels of ``estimator_``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

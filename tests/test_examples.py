@@ -1,9 +1,16 @@
-"""The README's main-job command runs and prints what it promises."""
+"""The examples run as plain scripts with their flags and print what they promise.
 
+The documentation build runs them again in the gallery, with ``SKNTL_GALLERY=1``
+(docs/conf.py); here they run as a user runs them, so that variable is removed.
+"""
+
+import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+
+ENV = {k: v for k, v in os.environ.items() if k != "SKNTL_GALLERY"} | {"MPLBACKEND": "Agg"}
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "conventional" / "plot_tca_kmm_office_caltech.py"
 
@@ -11,7 +18,7 @@ EXAMPLE = Path(__file__).parents[1] / "examples" / "conventional" / "plot_tca_km
 def test_office_caltech_example_prints_accuracy_and_ntg():
     out = subprocess.run(
         [sys.executable, str(EXAMPLE), "--seeds", "2"],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True, text=True, check=True, timeout=300, env=ENV,
     ).stdout
     rows = [line.split() for line in out.splitlines() if re.match(r"^[CADW]→[CADW] ", line)]
     assert len(rows) == 4 * 3  # 4 tasks x (TCA, KMM, LogReg)
@@ -29,7 +36,7 @@ def test_dann_gate_example_prints_accuracy_ntg_and_weights():
     out = subprocess.run(
         [sys.executable, str(DEEP_EXAMPLE), "--seeds", "2", "--tasks", "office",
          "--max-epochs", "2", "--threads", "1"],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True, text=True, check=True, timeout=300, env=ENV,
     ).stdout
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
             if re.match(r"^  DANN", line)}
@@ -61,7 +68,7 @@ def test_all_deep_methods_example_prints_every_method_with_and_without_gate():
     out = subprocess.run(
         [sys.executable, str(ALL_DEEP_EXAMPLE), "--seeds", "1", "--tasks", "office",
          "--max-epochs", "1", "--threads", "1"],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True, text=True, check=True, timeout=300, env=ENV,
     ).stdout
     rows = {line.split()[0]: list(map(float, line.split()[1:])) for line in out.splitlines()
             if re.match(r"^  (DANN|DAN|DeepCORAL|ADDA|PADA|GTA) ", line)}
@@ -70,3 +77,30 @@ def test_all_deep_methods_example_prints_every_method_with_and_without_gate():
         assert abs(ntg - (twin - acc)) <= 0.11 and abs(ntg_g - (twin - gated)) <= 0.11
         assert abs(delta - (gated - acc)) <= 0.11
         assert 0 <= d_clean <= 1 and 0 <= d_pert <= 1  # D is a probability
+
+
+MEASURING_EXAMPLE = Path(__file__).parents[1] / "examples" / "measuring" / "plot_ntg_grid_search.py"
+
+
+def test_ntg_grid_search_example_measures_ntg_rising_with_label_noise():
+    out = subprocess.run(
+        [sys.executable, str(MEASURING_EXAMPLE)],
+        capture_output=True, text=True, check=True, timeout=300, env=ENV,
+    ).stdout
+    rows = [line.split() for line in out.splitlines() if re.match(r"^ *[01]\.\d\d ", line)]
+    eps = [float(r[0]) for r in rows]
+    assert eps == [0.0, 0.25, 0.5, 0.75, 0.9, 1.0]
+    cv_ntg = [float(r[1]) for r in rows]
+    test_ntg = [float(r[4]) for r in rows]
+    # NTG in points; redrawing every source label turns help into harm
+    assert all(-100 <= v <= 100 for v in cv_ntg + test_ntg)
+    assert test_ntg[0] < 0 < test_ntg[-1] and cv_ntg[0] < cv_ntg[-1]
+    verdicts = re.findall(r"ε_y = ([\d.]+): '([a-z ]+)', NTG ([+-][\d.]+) points, 90% interval "
+                          r"\[([+-][\d.]+), ([+-][\d.]+)\]", out)
+    assert [v[0] for v in verdicts] == ["0.0", "1.0"]
+    for _, verdict, ntg, low, high in verdicts:
+        assert float(low) <= float(ntg) <= float(high)
+        expected = ("transfer" if float(high) < 0 else
+                    "target only" if float(low) > 0 else "undecided")
+        assert verdict == expected
+    assert verdicts[-1][1] == "target only"

@@ -601,7 +601,7 @@ def load_digits_pair(
     ``channels``, ``image_size``, ``normalize`` and ``flatten``, so their
     rows can be stacked.  The standard pairs are USPS→MNIST, MNIST→USPS,
     MNIST→MNIST-M, SVHN→MNIST (the paper's task) and the JDA pairs
-    ``"mnist_jda"``↔``"usps_jda"``; any two different domains are accepted.
+    ``"mnist_jda"`` ↔ ``"usps_jda"``; any two different domains are accepted.
 
     Parameters
     ----------

@@ -258,4 +258,20 @@ def demo_table(results):
                      f"{'' if base is None else _fmt(acc - base[0], signed=True):>10s}")
     lines.append(f"({n} seeds; NTG = acc(target-only) − acc(model), > 0 means negative transfer; "
                  "Δ = gated − ungated)")
+    for name in names:
+        if not name.endswith("_gate") or name[:-5] not in stats:
+            continue
+        base, ntg_base, ntg_gate = name[:-5], stats[name[:-5]][2], stats[name][2]
+        if ntg_base > 0:
+            answer = f"negative transfer: {base} is {ntg_base:.1f} pp below its twin"
+        else:
+            answer = f"no negative transfer: {base} is {-ntg_base:.1f} pp above its twin"
+        if ntg_gate <= 0 < ntg_base:
+            verdict = "the gate avoids it"
+        elif ntg_gate < ntg_base:
+            verdict = "the gate helps"
+        else:
+            verdict = "the gate does not help here"
+        lines.append(f"Answer: {answer}; {verdict} ({name} NTG {_fmt(ntg_gate)}, "
+                     f"Δ {_fmt(stats[name][0] - stats[base][0], signed=True)}).")
     return "\n".join(lines)

@@ -1,1 +1,3 @@
-"""Internal utilities."""
+"""Internal utilities (nothing here is public API)."""
+
+__all__ = []
