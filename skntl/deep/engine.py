@@ -514,6 +514,8 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._label_encoder_ = LabelEncoder().fit(y[labeled])
         self.classes_ = self._label_encoder_.classes_
         self._fit_shape_ = tuple(X.shape[1:])
+        # Without labeled target the gate trains and reads D's marginal output (D11).
+        self._gate_read_joint_ = bool(np.any(sd == LABELED_TARGET))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -777,9 +779,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Return the discriminator's output and the gate weight ω for source rows.
 
         D is evaluated in eval mode on (F(x), y) when the gate is
-        label-conditioned and on F(x) alone otherwise (REFERENCE.md D27); ω =
-        D/(1−D) with the clamp of D10. A low ω marks a source row the gate
-        distrusts.
+        label-conditioned and on F(x) alone otherwise (REFERENCE.md D27); a
+        model fitted without labeled target rows trained and read only D's
+        marginal output (D11), and so does this method. ω = D/(1−D) with the
+        clamp of D10. A low ω marks a source row the gate distrusts.
 
         Parameters
         ----------
@@ -809,7 +812,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         unseen = np.setdiff1d(y, self.classes_)
         if unseen.size:
             raise ValueError(f"y contains labels {unseen.tolist()} not seen in fit.")
-        if spec.label_conditioned and spec.omega != "marginal":
+        if spec.label_conditioned and spec.omega != "marginal" and self._gate_read_joint_:
             logits = self._eval_chunks(self._source_gate_logits, Xt, self._encode(y))
         else:
             logits = self._eval_chunks(lambda xb: self._source_gate_logits(xb, None), Xt)

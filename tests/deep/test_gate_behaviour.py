@@ -80,3 +80,25 @@ def test_a_label_free_gate_fails_the_label_test():
     _, w_true = net.predict_weights(x, p["ys_true"][p["wrong"]])
     _, w_wrong = net.predict_weights(x, p["ys"][p["wrong"]])
     np.testing.assert_array_equal(w_true, w_wrong)
+
+
+def test_without_target_labels_predict_weights_reads_the_marginal_output_training_used():
+    """D11: no labeled target → the gate trained and weighted with D(F(x), nil) only.
+
+    predict_weights must return that output (it ignores y), not the joint
+    output whose label input was never trained.
+    """
+    p = _problem()
+    net = DANN(gate=True, max_epochs=2, random_state=0).fit(p["Xs"], p["ys"], Xt_u=p["Xu"])
+    x = p["Xs"][p["wrong"]]
+    d_true, w_true = net.predict_weights(x, p["ys_true"][p["wrong"]])
+    d_wrong, w_wrong = net.predict_weights(x, p["ys"][p["wrong"]])
+    np.testing.assert_array_equal(w_true, w_wrong)
+    marginal = net._eval_chunks(lambda xb: net._source_gate_logits(xb, None),
+                                net._predict_input(x))
+    np.testing.assert_allclose(d_true, 1 / (1 + np.exp(-np.asarray(marginal))), rtol=1e-5)
+    # with labeled target the joint output is read, and it depends on the label
+    labeled = DANN(gate=True, max_epochs=2, random_state=0).fit(
+        p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
+    assert not np.allclose(labeled.predict_weights(x, p["ys_true"][p["wrong"]])[1],
+                           labeled.predict_weights(x, p["ys"][p["wrong"]])[1])
