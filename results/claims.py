@@ -205,11 +205,11 @@ def c21_to_c25():
     print(f"  C22 joint > marginal > none in {order.sum()}/4; avg {row['DANN_joint']:.1f} / "
           f"{row['DANN_marginal']:.1f} / {row['DANN_none']:.1f}")
     diff = acc.loc["DANN_joint"] - acc.loc["DANN_gate"]
-    print(f"  C23 joint − gate per setting: {diff.round(1).to_dict()}")
+    print(f"  C23 joint − gate per setting (ε, L%): {diff.round(1).to_dict()}")
     diff = acc.loc["DANN_gate"] - acc.loc["DANN_oracle"]
-    print(f"  C24 gate − oracle per setting: {diff.round(1).to_dict()}")
-    ntg = {c: twin[c[1]] - acc.loc["DANN", c] for c in acc.columns}
-    print(f"  C25 NTG(DANN) per setting: {({k: round(v, 1) for k, v in ntg.items()})}")
+    print(f"  C24 gate − oracle per setting (ε, L%): {diff.round(1).to_dict()}")
+    ntg = {c: round(float(twin[c[1]] - acc.loc["DANN", c]), 1) for c in acc.columns}
+    print(f"  C25 NTG(DANN) per setting: {ntg}")
 
 
 def c26_c27():
