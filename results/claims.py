@@ -90,6 +90,11 @@ def c1_c2_c5_c6_c15_c17_c18_c19_c20():
             d = (_series(cells, task, r, "DANN_gate", "acc")
                  - _series(cells, task, r, "DANN", "acc")).to_numpy()
             print(f"    {task} L%={100 * r:g}: {_fmt(d)}")
+    all_d = np.concatenate([(_series(cells, t, r, "DANN_gate", "acc")
+                             - _series(cells, t, r, "DANN", "acc")).to_numpy()
+                            for t in tasks for r in ratios])
+    print(f"  C15 over all {len(all_d)} cells: mean Δ {all_d.mean():+.2f}, Δ > 0 in "
+          f"{(all_d > 0).sum()}, range {all_d.min():+.1f} … {all_d.max():+.1f}")
     d0 = [(_series(cells, CLOSE, r, "DANN_gate", "acc")
            - _series(cells, CLOSE, r, "DANN", "acc")).loc[0.0] for r in ratios]
     print(f"  C17 {CLOSE} ε=0, Δ per L%: {_fmt(d0)}")
@@ -230,6 +235,18 @@ def c26_c27():
               f"{d[~pert].mean():.2f} ({pert.mean():.0%} of rows perturbed)")
 
 
+def gate_groups():
+    """Why the gate does not help: mean ω per source group in Table 1's gated runs."""
+    df = _load("table1")
+    g = df[(df["name"] == "DANN_gate") & (df["eps_x"] > 0) & (df["labeled_ratio"] > 0)]
+    cols = ["omega_clean", "omega_x_only", "omega_y_only", "omega_both"]
+    t = g.groupby(["task", "labeled_ratio", "eps_x"])[cols].mean()
+    for c in cols[1:]:
+        t[c.replace("omega_", "") + "/clean"] = t[c] / t["omega_clean"]
+    print("DANN_gate's mean ω per source group (Table 1 runs, L% > 0, ε > 0; D4 groups)")
+    print("    " + t.round(2).to_string().replace("\n", "\n    "))
+
+
 CHECKS = {
     ("C1", "C2", "C5", "C6", "C15", "C17", "C18", "C19", "C20"): c1_c2_c5_c6_c15_c17_c18_c19_c20,
     ("C3", "C7", "C16"): c3_c7_c16,
@@ -237,6 +254,7 @@ CHECKS = {
     ("C8", "C9", "C10", "C11", "C12", "C13", "C14"): c8_to_c14,
     ("C21", "C22", "C23", "C24", "C25"): c21_to_c25,
     ("C26", "C27"): c26_c27,
+    ("gate",): gate_groups,
 }
 
 if __name__ == "__main__":

@@ -11,9 +11,11 @@ from joblib import parallel_config
 
 from skntl.experiments import ResultsStore, expand_spec, load_results, run_spec
 
-# TCA fits on the bundled SURF features take well under a second each.
+# TCA fits on the smallest bundled SURF pairs (dslr 157 rows, webcam 295) take ~0.1 s each.
 QUICK = {"name": "quick", "seeds": 4, "params": {"TCA": {"n_components": 10}},
-         "grid": [{"tasks": ["surf:C->A", "surf:A->C"], "methods": ["TCA"], "eps": 0.5}]}
+         "grid": [{"tasks": ["surf:D->W", "surf:W->D"], "methods": ["TCA"], "eps": 0.5}]}
+# Enough runs (48) that the grid is still going when the test kills it.
+LONGER = dict(QUICK, seeds=12)
 
 
 def _rows(path):
@@ -30,9 +32,9 @@ def test_grid_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import sys
         from skntl.experiments import run_spec
-        run_spec({QUICK!r}, sys.argv[1], n_jobs=1, progress=False)
+        run_spec({LONGER!r}, sys.argv[1], n_jobs=1, n_threads=1, progress=False)
     """))
-    expected = {r.run_id for r in expand_spec(QUICK)}
+    expected = {r.run_id for r in expand_spec(LONGER)}
     proc = subprocess.Popen([sys.executable, str(script), str(store)])
     try:
         deadline = time.time() + 240
@@ -40,7 +42,7 @@ def test_grid_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path):
             if store.exists() and len(_rows(store)) >= 3:
                 break
             assert proc.poll() is None, "the grid finished before it could be killed"
-            time.sleep(0.05)
+            time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -49,7 +51,7 @@ def test_grid_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     n_before = len(_rows(store))
     assert 3 <= n_before < len(expected)  # killed mid-grid
-    report = run_spec(QUICK, store, n_jobs=1, progress=False)
+    report = run_spec(LONGER, store, n_jobs=1, n_threads=1, progress=False)
     assert report.n_skipped == n_before
     assert report.n_ok == len(expected) - n_before
     rows = _rows(store)
@@ -61,9 +63,9 @@ def test_grid_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path):
 def test_rerun_skips_finished_runs_and_failures_are_recorded_then_retried(tmp_path):
     store = tmp_path / "s.sqlite"
     # the oracle has no clean source row at eps = 1: that run fails, the others go on
-    spec = {"seeds": 1, "grid": [{"tasks": ["surf:C->A"], "methods": ["TCA"],
+    spec = {"seeds": 1, "grid": [{"tasks": ["surf:D->W"], "methods": ["TCA"],
                                   "roles": ["transfer", "oracle"], "eps": [0.5, 1.0]}]}
-    report = run_spec(spec, store, n_jobs=2, progress=False)
+    report = run_spec(spec, store, n_jobs=2, n_threads=1, progress=False)
     assert (report.n_runs, report.n_ok, report.n_failed) == (5, 4, 1)
     raw = ResultsStore(store).read_raw()
     failed = raw[raw["status"] == "error"]
@@ -71,16 +73,16 @@ def test_rerun_skips_finished_runs_and_failures_are_recorded_then_retried(tmp_pa
     assert "needs clean source rows" in failed.iloc[0]["error"]
     assert np.isnan(failed.iloc[0]["accuracy"])
     # a re-run retries only the failure (and fails again, still once in the store)
-    again = run_spec(spec, store, n_jobs=1, progress=False)
+    again = run_spec(spec, store, n_jobs=1, n_threads=1, progress=False)
     assert (again.n_skipped, again.n_ok, again.n_failed) == (4, 0, 1)
     assert len(ResultsStore(store).read_raw()) == 5
-    kept = run_spec(spec, store, retry_failed=False, progress=False)
+    kept = run_spec(spec, store, retry_failed=False, n_threads=1, progress=False)
     assert (kept.n_skipped, kept.n_ok + kept.n_failed) == (5, 0)
 
 
 def test_results_join_ntg_from_the_twin_and_record_the_measurements(tmp_path):
     store = tmp_path / "s.sqlite"
-    run_spec(QUICK, store, n_jobs=1, progress=False)
+    run_spec(QUICK, store, n_jobs=1, n_threads=1, progress=False)
     df = load_results(store)
     assert len(df) == len(expand_spec(QUICK))
     transfer, twins = df[df["role"] == "transfer"], df[df["role"] == "twin"]
@@ -99,7 +101,7 @@ def test_gated_runs_store_weights_by_source_group(tmp_path):
     spec = {"seeds": 1, "params": {"deep": {"max_epochs": 1}},
             "grid": [{"tasks": ["surf:C->A"], "methods": ["DANN", "DAN"], "gate": [False, True],
                       "eps": 0.7, "twins": False}]}
-    run_spec(spec, store, progress=False)
+    run_spec(spec, store, n_threads=1, progress=False)
     df = load_results(store).set_index("name")
     for name in ("DANN_gate", "DAN_gate", "DANN"):  # DANN has its marginal D
         for group in ("clean", "x_only", "y_only", "both", "perturbed"):
@@ -117,7 +119,7 @@ def test_dask_local_cluster_runs_the_same_grid(tmp_path):
         report = run_spec(QUICK, store, n_jobs=-1, progress=False)
     assert report.n_ok == len(expand_spec(QUICK))
     local = tmp_path / "local.sqlite"
-    run_spec(QUICK, local, n_jobs=1, progress=False)
+    run_spec(QUICK, local, n_jobs=1, n_threads=1, progress=False)
     a = load_results(store).set_index("run_id")["accuracy"].sort_index()
     b = load_results(local).set_index("run_id")["accuracy"].sort_index()
     # same runs, same seeds: the backend does not change the results
