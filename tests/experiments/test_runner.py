@@ -63,7 +63,7 @@ def test_grid_killed_with_sigkill_resumes_with_every_run_exactly_once(tmp_path):
 def test_rerun_skips_finished_runs_and_failures_are_recorded_then_retried(tmp_path):
     store = tmp_path / "s.sqlite"
     # the oracle has no clean source row at eps = 1: that run fails, the others go on
-    spec = {"seeds": 1, "grid": [{"tasks": ["surf:D->W"], "methods": ["TCA"],
+    spec = {"seeds": 1, "grid": [{"tasks": ["surf:C->A"], "methods": ["TCA"],
                                   "roles": ["transfer", "oracle"], "eps": [0.5, 1.0]}]}
     report = run_spec(spec, store, n_jobs=2, n_threads=1, progress=False)
     assert (report.n_runs, report.n_ok, report.n_failed) == (5, 4, 1)
