@@ -245,6 +245,11 @@ def gate_groups():
         t[c.replace("omega_", "") + "/clean"] = t[c] / t["omega_clean"]
     print("DANN_gate's mean ω per source group (Table 1 runs, L% > 0, ε > 0; D4 groups)")
     print("    " + t.round(2).to_string().replace("\n", "\n    "))
+    t4 = _load("table4")
+    t4 = t4[t4["role"] != "twin"]
+    cols = ["d_clean", "d_perturbed", "omega_clean", "omega_x_only", "omega_y_only"]
+    print("Table 4 runs: mean D output and ω per source group, by variant (all 4 settings)")
+    print("    " + t4.groupby("name")[cols].mean().round(2).to_string().replace("\n", "\n    "))
 
 
 CHECKS = {
