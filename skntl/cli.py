@@ -10,6 +10,7 @@
 
 import argparse
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 __all__ = ["main"]
@@ -91,12 +92,9 @@ def _run_grid(spec, results, args):
             raise SystemExit(
                 "--backend dask needs dask.distributed: pip install 'skntl[dask]'"
             ) from exc
-        cluster = None if args.scheduler else LocalCluster(processes=True)
-        with Client(args.scheduler or cluster), parallel_config(backend="dask"):
-            report = run_spec(spec, results, **kwargs)
-        if cluster is not None:
-            cluster.close()
-        return report
+        cluster = nullcontext(args.scheduler) if args.scheduler else LocalCluster(processes=True)
+        with cluster as address, Client(address), parallel_config(backend="dask"):
+            return run_spec(spec, results, **kwargs)
     if backend is not None:
         with parallel_config(backend=backend):
             return run_spec(spec, results, **kwargs)

@@ -239,15 +239,15 @@ def plot_weights(results, task=None):
     """
     plt = _pyplot()
     df, task = _select_task(results, task)
-    df = df[(df["role"] == "transfer") & df.get("d_clean", np.nan).notna()]
-    if df.empty:
+    if "d_clean" in df:
+        df = df[(df["role"] == "transfer") & df["d_clean"].notna()]
+    if "d_clean" not in df or df.empty:
         raise ValueError("no transfer run with a discriminator in the results.")
     names = list(dict.fromkeys(df["name"]))
+    gated = set(df.loc[df["gate"], "name"])
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
-    x = np.arange(len(names))
     for ax, key, label in ((axes[0], "d", "mean D output"), (axes[1], "omega", "mean ω")):
-        rows = [df[df["name"] == n] for n in names]
-        shown = [n for n, r in zip(names, rows) if key == "d" or r["gate"].any()]
+        shown = [n for n in names if key == "d" or n in gated]
         pos = np.arange(len(shown))
         clean = [df.loc[df["name"] == n, f"{key}_clean"].mean() for n in shown]
         pert = [df.loc[df["name"] == n, f"{key}_perturbed"].mean() for n in shown]
@@ -256,7 +256,6 @@ def plot_weights(results, task=None):
         ax.set_xticks(pos, shown)
         ax.set_ylabel(label)
         ax.legend(fontsize=8)
-    del x
     axes[0].set_title(f"{task}: discriminator output")
     axes[1].set_title("gate weight ω (gated models)")
     return fig

@@ -84,3 +84,12 @@ def test_demo_prints_the_answer_and_writes_the_weights_png(tmp_path, capsys):
     # a second call finds every run in the store
     assert main(["demo", "--seeds", "1", "--out", str(out_dir), "--no-progress"]) == 0
     assert "3 runs: 3 already in" in capsys.readouterr().out
+
+
+def test_run_with_another_joblib_backend(tmp_path, capsys):
+    spec = tmp_path / "cli.toml"
+    spec.write_text(SPEC.replace("surf:C->A", "surf:D->W"))
+    store = tmp_path / "b.sqlite"
+    assert main(["run", str(spec), "--results", str(store), "--backend", "threading",
+                 "--n-jobs", "2", "--no-progress"]) == 0
+    assert "4 runs: 0 already in" in capsys.readouterr().out
