@@ -178,12 +178,13 @@ def c8_to_c14():
           f"{(ntg.loc['ADDA'] > ntg.loc['DANN']).sum()} of {ntg.shape[1]} tasks")
     delta = acc.loc[[f"{m}_gate" for m in deep]].to_numpy() - acc.loc[deep].to_numpy()
     print(f"  C12 Δ > 0 in {(delta > 0).sum()} of {delta.size} (method, task) pairs; "
-          f"per-method mean Δ: {dict(zip(deep, np.round(delta.mean(axis=1), 1)))}")
+          f"per-method mean Δ: {dict(zip(deep, np.round(delta.mean(axis=1), 1).tolist()))}")
     gated = avg[[f"{m}_gate" for m in deep]]
     print(f"  C13 avg NTG DANN {avg['DANN']:+.1f} → DANN_gate {avg['DANN_gate']:+.1f}; "
           f"gated avg NTG: {gated.round(1).to_dict()}")
     twin = (cells["twin"].unstack("task").loc[deep]).mean()
-    print(f"  C14 mean Δ per task: {dict(zip(acc.columns, np.round(delta.mean(axis=0), 1)))}; "
+    print(f"  C14 mean Δ per task: "
+          f"{dict(zip(acc.columns, np.round(delta.mean(axis=0), 1).tolist()))}; "
           f"target-only accuracy per task: {twin.round(1).to_dict()}")
 
 
@@ -250,6 +251,11 @@ def gate_groups():
     cols = ["d_clean", "d_perturbed", "omega_clean", "omega_x_only", "omega_y_only"]
     print("Table 4 runs: mean D output and ω per source group, by variant (all 4 settings)")
     print("    " + t4.groupby("name")[cols].mean().round(2).to_string().replace("\n", "\n    "))
+    t2 = _load("table2")
+    t2 = t2[t2["gate"]]
+    print("Table 2 gated runs: mean D output and ω per source group, and labeled target rows")
+    cols = cols + ["n_labeled"]
+    print("    " + t2.groupby("name")[cols].mean().round(2).to_string().replace("\n", "\n    "))
 
 
 CHECKS = {
