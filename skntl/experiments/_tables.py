@@ -19,7 +19,9 @@ _TABLE4_ROWS = (
 
 
 def _cell_stats(rows):
-    """Mean/std accuracy and NTG (in %) of one cell's runs."""
+    """Mean/std accuracy, NTG (in %) and count of one cell's runs (NaNs and 0 when empty)."""
+    if not len(rows):
+        return np.nan, np.nan, np.nan, 0
     acc = 100 * rows["accuracy"].to_numpy(float)
     twin = 100 * rows["acc_twin"].to_numpy(float)
     std = acc.std(ddof=1) if len(acc) > 1 else np.nan
@@ -70,7 +72,7 @@ def _table1(df):
                 for e in epsilons:
                     sel = runs[(runs["task"] == task) & (runs["labeled_ratio"] == ratio)
                                & (runs["eps_x"] == e) & (runs["name"] == name)]
-                    cells[name, e] = _cell_stats(sel) if len(sel) else (np.nan,) * 3 + (0,)
+                    cells[name, e] = _cell_stats(sel)
             block = {"DANN": [], "NTG1": [], "DANN_gate": [], "NTG2": [], "Δ": []}
             for e in epsilons:
                 (a1, s1, n1, _), (a2, s2, n2, _) = cells["DANN", e], cells["DANN_gate", e]
@@ -108,8 +110,7 @@ def _table2(df):
             sel = runs[runs["name"] == name]
             if sel.empty:
                 continue
-            stats[name] = {t: _cell_stats(sel[sel["task"] == t]) if (sel["task"] == t).any()
-                           else (np.nan,) * 3 + (0,) for t in tasks}
+            stats[name] = {t: _cell_stats(sel[sel["task"] == t]) for t in tasks}
             accs = [stats[name][t][0] for t in tasks]
             ntgs = [stats[name][t][2] for t in tasks]
             row = [_acc_ntg(a, n) for a, n in zip(accs, ntgs)]
@@ -145,7 +146,7 @@ def _settings_table(runs, names, what, ascending=False):
             sel = runs[(runs["name"] == name) & (runs["labeled_ratio"] == k.labeled_ratio)]
             if not name.endswith("_T"):  # twins do not depend on ε (D18)
                 sel = sel[(sel["eps_x"] == k.eps_x) & (sel["eps_y"] == k.eps_y)]
-            cells.append(_cell_stats(sel) if len(sel) else (np.nan,) * 3 + (0,))
+            cells.append(_cell_stats(sel))
         if all(c[3] == 0 for c in cells):
             continue
         index.append(name)
