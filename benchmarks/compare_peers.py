@@ -198,6 +198,15 @@ def compare_tca(Xs, ys, Xt, yt, skada_mod, adapt_mod, mus):
     for mu in mus:
         B = np.outer(u, u) + mu * np.eye(n)
         vals, V = eigh(A, B, subset_by_index=[n - N_COMPONENTS, n - 1])
+
+        def row(label, W, embedding, seconds, angle_fmt=".2f"):
+            r, share, angle = tca_quality(W, A, B, V, vals)
+            acc = embedding_accuracy(embedding, n_s, ys, yt)
+            print(
+                f"  {label:<34} {r:>17.2e} {share:>13.6f} {angle:>13{angle_fmt}} "
+                f"{100 * acc:>6.1f} {seconds:>7.1f}"
+            )
+
         print(
             f"  -- mu = {mu:g} (peers' mu = {1 / mu:g}); exact top-{N_COMPONENTS} sum "
             f"{vals.sum():.6g} from scipy.linalg.eigh(A, B)"
@@ -207,12 +216,7 @@ def compare_tca(Xs, ys, Xt, yt, skada_mod, adapt_mod, mus):
         ours_a = TCA(N_COMPONENTS, kernel="rbf", gamma=GAMMA, mu=mu, random_state=0)
         ours_a.fit(Xs, ys, Xt_u=Xt)
         seconds = time.perf_counter() - t
-        r, share, angle = tca_quality(ours_a.components_, A, B, V, vals)
-        acc = embedding_accuracy(ours_a.transform(X), n_s, ys, yt)
-        print(
-            f"  {'skntl TCA':<34} {r:>17.2e} {share:>13.6f} {angle:>13.2e} "
-            f"{100 * acc:>6.1f} {seconds:>7.1f}"
-        )
+        row("skntl TCA", ours_a.components_, ours_a.transform(X), seconds, angle_fmt=".2e")
         if skada_mod is not None:
             _, SkadaTCA, _ = skada_mod
             sd = np.r_[np.ones(n_s, dtype=int), -np.ones(n - n_s, dtype=int)]
@@ -221,13 +225,7 @@ def compare_tca(Xs, ys, Xt, yt, skada_mod, adapt_mod, mus):
             peer = SkadaTCA(kernel="rbf", n_components=N_COMPONENTS, mu=1 / mu)
             peer.fit(X, sample_domain=sd)
             seconds = time.perf_counter() - t
-            W = peer.eigvects_
-            r, share, angle = tca_quality(W, A, B, V, vals)
-            acc = embedding_accuracy(K @ W, n_s, ys, yt)
-            print(
-                f"  {'skada TransferComponentAnalysis':<34} {r:>17.2e} {share:>13.6f} "
-                f"{angle:>13.2f} {100 * acc:>6.1f} {seconds:>7.1f}"
-            )
+            row("skada TransferComponentAnalysis", peer.eigvects_, K @ peer.eigvects_, seconds)
         if adapt_mod is not None:
             AdaptTCA, _ = adapt_mod
             t = time.perf_counter()
@@ -242,13 +240,7 @@ def compare_tca(Xs, ys, Xt, yt, skada_mod, adapt_mod, mus):
             )
             peer.fit_transform(Xs, Xt)
             seconds = time.perf_counter() - t
-            W = peer.vectors_
-            r, share, angle = tca_quality(W, A, B, V, vals)
-            acc = embedding_accuracy(K @ W, n_s, ys, yt)
-            print(
-                f"  {'ADAPT TCA':<34} {r:>17.2e} {share:>13.6f} {angle:>13.2f} "
-                f"{100 * acc:>6.1f} {seconds:>7.1f}"
-            )
+            row("ADAPT TCA", peer.vectors_, K @ peer.vectors_, seconds)
     # The matrix both peers hand to a symmetric eigensolver
     B = np.outer(u, u) + np.eye(n)
     M = np.linalg.solve(B, A)

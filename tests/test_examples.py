@@ -12,14 +12,20 @@ from pathlib import Path
 
 ENV = {k: v for k, v in os.environ.items() if k != "SKNTL_GALLERY"} | {"MPLBACKEND": "Agg"}
 
+
+def _run_example(path, *flags):
+    """Run an example as a user does and return what it printed."""
+    return subprocess.run(
+        [sys.executable, str(path), *flags],
+        capture_output=True, text=True, check=True, timeout=300, env=ENV,
+    ).stdout
+
+
 EXAMPLE = Path(__file__).parents[1] / "examples" / "conventional" / "plot_tca_kmm_office_caltech.py"
 
 
 def test_office_caltech_example_prints_accuracy_and_ntg():
-    out = subprocess.run(
-        [sys.executable, str(EXAMPLE), "--seeds", "2"],
-        capture_output=True, text=True, check=True, timeout=300, env=ENV,
-    ).stdout
+    out = _run_example(EXAMPLE, "--seeds", "2")
     rows = [line.split() for line in out.splitlines() if re.match(r"^[CADW]→[CADW] ", line)]
     assert len(rows) == 4 * 3  # 4 tasks x (TCA, KMM, LogReg)
     for _task, method, acc, _pm, _std, acc_t, ntg, _secs in rows:
@@ -33,11 +39,8 @@ DEEP_EXAMPLE = Path(__file__).parents[1] / "examples" / "deep" / "plot_dann_gate
 
 
 def test_dann_gate_example_prints_accuracy_ntg_and_weights():
-    out = subprocess.run(
-        [sys.executable, str(DEEP_EXAMPLE), "--seeds", "2", "--tasks", "office",
-         "--max-epochs", "2", "--threads", "1"],
-        capture_output=True, text=True, check=True, timeout=300, env=ENV,
-    ).stdout
+    out = _run_example(DEEP_EXAMPLE, "--seeds", "2", "--tasks", "office", "--max-epochs", "2",
+                       "--threads", "1")
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()
             if re.match(r"^  DANN", line)}
     assert set(rows) == {"DANN", "DANN_gate", "DANN_oracle", "DANN_T"}
@@ -65,11 +68,8 @@ ALL_DEEP_EXAMPLE = Path(__file__).parents[1] / "examples" / "deep" / "plot_deep_
 
 
 def test_all_deep_methods_example_prints_every_method_with_and_without_gate():
-    out = subprocess.run(
-        [sys.executable, str(ALL_DEEP_EXAMPLE), "--seeds", "1", "--tasks", "office",
-         "--max-epochs", "1", "--threads", "1"],
-        capture_output=True, text=True, check=True, timeout=300, env=ENV,
-    ).stdout
+    out = _run_example(ALL_DEEP_EXAMPLE, "--seeds", "1", "--tasks", "office", "--max-epochs", "1",
+                       "--threads", "1")
     rows = {line.split()[0]: list(map(float, line.split()[1:])) for line in out.splitlines()
             if re.match(r"^  (DANN|DAN|DeepCORAL|ADDA|PADA|GTA) ", line)}
     assert set(rows) == {"DANN", "DAN", "DeepCORAL", "ADDA", "PADA", "GTA"}
@@ -83,10 +83,7 @@ MEASURING_EXAMPLE = Path(__file__).parents[1] / "examples" / "measuring" / "plot
 
 
 def test_ntg_grid_search_example_measures_ntg_rising_with_label_noise():
-    out = subprocess.run(
-        [sys.executable, str(MEASURING_EXAMPLE)],
-        capture_output=True, text=True, check=True, timeout=300, env=ENV,
-    ).stdout
+    out = _run_example(MEASURING_EXAMPLE)
     rows = [line.split() for line in out.splitlines() if re.match(r"^ *[01]\.\d\d ", line)]
     eps = [float(r[0]) for r in rows]
     assert eps == [0.0, 0.25, 0.5, 0.75, 0.9, 1.0]

@@ -514,14 +514,15 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._label_encoder_ = LabelEncoder().fit(y[labeled])
         self.classes_ = self._label_encoder_.classes_
         self._fit_shape_ = tuple(X.shape[1:])
-        # Without labeled target the gate trains and reads D's marginal output (D11).
-        self._gate_read_joint_ = bool(np.any(sd == LABELED_TARGET))
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if not (self.warm_start and self.initialized_):
                 self.initialize()
             data, valid = self._prepare_streams(X, y, sd, sample_weight)
+            # Without a labeled-target stream the gate trains and reads D's
+            # marginal output (D11; gate_step's criterion).
+            self._gate_read_joint_ = data["xl"] is not None and len(data["xl"]) > 0
             generator = torch.Generator().manual_seed(seed)
             iterator = _StreamIterator(data, self.batch_size, generator, self.device)
             self.n_iter_ = 0

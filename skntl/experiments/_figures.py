@@ -14,11 +14,7 @@ _FIG3_CURVES = {
 
 
 def _pyplot():
-    import matplotlib
-
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # imported on first use: the package imports no plotting
 
     return plt
 

@@ -41,12 +41,12 @@ def _weight_summary(model, Xp, yp, x_mask, y_mask):
     return out, d
 
 
-def _save_artifacts(path, model, d, Xp, yp, x_mask, y_mask, Xte, yte):
+def _save_artifacts(path, model, deep, d, Xp, yp, x_mask, y_mask, Xte, yte):
     """Write the arrays Figure 4 needs, atomically (temp file + rename)."""
     arrays = dict(ys=np.asarray(yp), x_mask=x_mask, y_mask=y_mask, yt_test=np.asarray(yte))
     if d is not None:
         arrays["d"] = d
-    if hasattr(model, "transform") and type(model).__name__ in DEEP_METHODS:
+    if deep:
         arrays["features_source"] = model.transform(Xp)
         arrays["features_target"] = model.transform(Xte)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -111,8 +111,8 @@ def fit_run(run, data_home=None, artifacts_dir=None):
         summary, d = _weight_summary(model, Xp, yp, x_mask, y_mask)
         result.update(summary)
     if artifacts_dir is not None and run.role == "transfer":
-        _save_artifacts(os.path.join(artifacts_dir, f"{run.run_id}.npz"), model, d, Xp, yp,
-                        x_mask, y_mask, Xte, yte)
+        _save_artifacts(os.path.join(artifacts_dir, f"{run.run_id}.npz"), model,
+                        run.method in DEEP_METHODS, d, Xp, yp, x_mask, y_mask, Xte, yte)
     return result
 
 

@@ -80,8 +80,7 @@ class Run:
             params["gate"] = self.gate
             if self.method == "DANN":
                 params["gate_variant"] = self.gate_variant
-        if "random_state" in METHODS[self.method]().get_params():
-            params["random_state"] = self.seed
+        params["random_state"] = self.seed  # every method in METHODS takes one
         return params
 
 
