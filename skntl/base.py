@@ -176,7 +176,10 @@ def fit_target_only(
     as ``fit(Xt_l, yt_l)``. Without any labeled target row the twin is a
     chance-level model that predicts uniformly at random among the source
     classes (D17); with a single labeled class it is a model predicting that
-    class. A wrapper that only changes the source, such as
+    class. An iterative estimator keeps the optimisation budget of the
+    transfer model: a deep estimator's twin takes as many steps per epoch as
+    a fit on the source would (``steps_per_epoch``), so both take the same
+    number of steps. A wrapper that only changes the source, such as
     :class:`~skntl.perturbation.PerturbedSource`, shares the twin of the
     estimator it wraps (the labeled target is never perturbed).
 
@@ -230,6 +233,11 @@ def fit_target_only(
         # One labeled class: most classifiers refuse to fit; the twin predicts it.
         return DummyClassifier(strategy="most_frequent").fit(_as_array(Xt_l, "Xt_l"), yt_l)
     twin = clone(estimator)
+    if hasattr(twin, "_target_only_params"):
+        # An iterative estimator gets the optimisation budget of the model it is
+        # compared with (e.g. a deep net takes as many steps), not one sized
+        # for the few labeled rows.
+        twin.set_params(**twin._target_only_params(len(Xs)))
     if isinstance(estimator, TransferMixin):
         return twin.fit(Xt_l, yt_l, Xt_u=Xt_u)
     return twin.fit(Xt_l, yt_l)

@@ -27,11 +27,13 @@ here.
 """
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
@@ -51,7 +53,7 @@ from .._data import LABELED_TARGET, UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import Interval, StrOptions
 from .gate import GATE_VARIANTS, gate_step, omega_from_logits
-from .modules import MLP, Discriminator, LeNet, ResNet50, TransferModule
+from .modules import MLP, Discriminator, LeNet, ResNet50, SeparateDiscriminator, TransferModule
 
 __all__ = ["TransferNet", "paper_preset"]
 
@@ -71,23 +73,38 @@ def _inverse_decay(p):
 class _StreamIterator:
     """One epoch of three-stream batches sliced from in-memory tensors.
 
-    An epoch has ``ceil(n_source / batch_size)`` steps over a fresh permutation
-    of the source. The unlabeled target is drawn without replacement from
+    An epoch has ``n_steps`` steps (by default ``ceil(n_source / batch_size)``,
+    one pass) over fresh permutations of the source, renewed when used up. The
+    unlabeled target is drawn without replacement from
     permutations that are renewed when used up; the labeled target with
     replacement (D8). Each batch is the tuple
     ``(xs, ys, ws, xu, xl, yl, wl)``; the target parts are None when absent.
     """
 
-    def __init__(self, data, batch_size, generator, device):
+    def __init__(self, data, batch_size, generator, device, n_steps=None):
         self.data = data
         self.batch_size = batch_size
         self.generator = generator
         self.device = device
+        self.n_steps = n_steps
         self._u_perm = None
         self._u_pos = 0
 
     def __len__(self):
+        if self.n_steps is not None:
+            return self.n_steps
         return math.ceil(len(self.data["xs"]) / self.batch_size)
+
+    def _source_batches(self, n_s):
+        """Yield ``len(self)`` index batches over successive source permutations."""
+        bs, steps = self.batch_size, len(self)
+        while True:
+            perm = torch.randperm(n_s, generator=self.generator)
+            for start in range(0, n_s, bs):
+                yield perm[start : start + bs]
+                steps -= 1
+                if steps == 0:
+                    return
 
     def _take_unlabeled(self, n_u, size):
         parts = []
@@ -111,9 +128,7 @@ class _StreamIterator:
         n_s = len(d["xs"])
         n_u = 0 if d["xu"] is None else len(d["xu"])
         n_l = 0 if d["xl"] is None else len(d["xl"])
-        perm = torch.randperm(n_s, generator=gen)
-        for start in range(0, n_s, bs):
-            idx = perm[start : start + bs]
+        for idx in self._source_batches(n_s):
             xu = xl = yl = wl = None
             if n_u:
                 xu = d["xu"][self._take_unlabeled(n_u, min(bs, n_u))]
@@ -160,6 +175,20 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         then a discriminator that tells every source row from the target
         drives all ω, and with them all source supervision, towards 0;
         normalised, only the relative trust between source rows remains.
+    gate_warmup : float in [0, 1), default=0.0
+        Fraction of training over which ω is phased in: the weight of a
+        source row is ``1 + r·(ω − 1)`` with ``r`` rising linearly from 0 to 1
+        over the first ``gate_warmup`` of the steps, so the classifier first
+        learns from every source row while the discriminator learns what to
+        trust. 0 gates from the first step.
+    omega_align : bool, default=False
+        Also weight each source row of the adversarial alignment loss by its
+        ω (divided by the batch mean), so that rows the gate distrusts are
+        not aligned with the target. Used by methods that align with a
+        discriminator (DANN, PADA).
+    discriminator_kind : {"concat", "projection"}, default="concat"
+        How the gate's discriminator sees the label (see
+        :class:`~skntl.deep.modules.Discriminator`).
     mu : float, default=1.0
         Final weight μ of the adversarial term (the gradient-reversal
         coefficient), reached by ``mu_schedule``.
@@ -175,7 +204,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     lr : float, default=1e-3
         Learning rate.
     max_epochs : int, default=30
-        Epochs; one epoch is ``ceil(n_source / batch_size)`` steps.
+        Epochs; one epoch is ``steps_per_epoch`` steps.
+    steps_per_epoch : int or None, default=None
+        Optimisation steps per epoch. None: ``ceil(n_source / batch_size)``,
+        one pass over the source rows. :func:`~skntl.fit_target_only` sets it
+        on the target-only twin so that the twin takes as many steps as the
+        transfer model it is compared with.
     batch_size : int, default=64
         Rows per stream per step (source, unlabeled target, labeled target).
     train_split : None or callable, default=None
@@ -220,6 +254,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         "gate": ["boolean"],
         "gate_lambda": [Interval(Real, 0, None, closed="left")],
         "omega_normalize": ["boolean"],
+        "gate_warmup": [Interval(Real, 0, 1, closed="left")],
+        "omega_align": ["boolean"],
+        "discriminator_kind": [StrOptions({"concat", "projection"})],
+        "steps_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "mu": [Interval(Real, 0, None, closed="left")],
         "mu_schedule": [StrOptions({"dann", "constant"})],
         "lr_schedule": [StrOptions({"dann"}), None],
@@ -245,6 +283,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         gate=False,
         gate_lambda=1.0,
         omega_normalize=False,
+        gate_warmup=0.0,
+        omega_align=False,
+        discriminator_kind="concat",
         mu=1.0,
         mu_schedule="dann",
         lr_schedule=None,
@@ -252,6 +293,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         optimizer=torch.optim.Adam,
         lr=1e-3,
         max_epochs=30,
+        steps_per_epoch=None,
         batch_size=64,
         train_split=None,
         callbacks=None,
@@ -280,6 +322,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.gate = gate
         self.gate_lambda = gate_lambda
         self.omega_normalize = omega_normalize
+        self.gate_warmup = gate_warmup
+        self.omega_align = omega_align
+        self.discriminator_kind = discriminator_kind
+        self.steps_per_epoch = steps_per_epoch
         self.mu = mu
         self.mu_schedule = mu_schedule
         self.lr_schedule = lr_schedule
@@ -337,16 +383,35 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Return the discriminator for ``spec`` on ``n_features``-d features, or None."""
         if spec is None:
             return None
+        kwargs = {"kind": self.discriminator_kind, **self.get_params_for("discriminator")}
+        if spec.separate:
+            return SeparateDiscriminator(n_features, n_classes, self.discriminator_hidden, **kwargs)
         return Discriminator(
             n_features,
             n_classes if spec.label_conditioned else 0,
             self.discriminator_hidden,
-            **self.get_params_for("discriminator"),
+            **kwargs,
         )
 
     def _source_gate_logits(self, x, y):
-        """D's logits on source inputs ``x`` with encoded labels ``y`` (None: ``nil``)."""
+        """D's logits on source inputs ``x`` with encoded labels ``y`` (None: ``nil``).
+
+        A :class:`~skntl.deep.modules.SeparateDiscriminator` answers with its gate.
+        """
         return self.discriminator_(self.module_.feature(x), y)
+
+    def _target_only_params(self, n_source):
+        """Parameters that give the target-only twin this model's optimisation budget.
+
+        The twin trains on the labeled target rows alone; one pass over them
+        is far fewer steps than one over the source. The twin keeps every
+        parameter and takes ``steps_per_epoch`` steps per epoch, that of a fit
+        on ``n_source`` source rows, so both take ``max_epochs *
+        steps_per_epoch`` steps.
+        """
+        if self.steps_per_epoch is not None:
+            return {}
+        return {"steps_per_epoch": max(1, math.ceil(n_source / self.batch_size))}
 
     # --------------------------------------------------------- initialisation
     def _check_params(self):
@@ -524,11 +589,46 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             # marginal output (D11; gate_step's criterion).
             self._gate_read_joint_ = data["xl"] is not None and len(data["xl"]) > 0
             generator = torch.Generator().manual_seed(seed)
-            iterator = _StreamIterator(data, self.batch_size, generator, self.device)
+            iterator = _StreamIterator(
+                data, self.batch_size, generator, self.device, self.steps_per_epoch
+            )
             self.n_iter_ = 0
             self._total_steps_ = max(1, self.max_epochs * len(iterator))
             self._fit_with_streams(iterator, valid)
+        stream = data["yl"] if self._gate_read_joint_ else data["ys"]
+        self._check_collapse(np.bincount(stream.numpy(), minlength=len(self.classes_)))
         return self
+
+    #: A fit whose training cross-entropy never falls below this fraction of
+    #: chance level is reported as collapsed.
+    _collapse_ratio = 0.9
+
+    def _check_collapse(self, class_counts):
+        """Warn when the classifier never learned: its training loss stayed at chance.
+
+        The monitored loss is ``clf_ce``, the unweighted cross-entropy of the
+        labeled-target batches (of the source batches without labeled
+        target). Chance level is the entropy of that stream's class
+        frequencies, the loss of a constant predictor.
+        """
+        ce = [h["clf_ce"] for h in self.history if "clf_ce" in h]
+        p = class_counts[class_counts > 0] / class_counts.sum()
+        chance = float(-(p * np.log(p)).sum())
+        if not ce or chance <= 0 or min(ce) < self._collapse_ratio * chance:
+            return
+        hint = (
+            " The gate's weights changed the scale of the source loss from step to step; "
+            "keep omega_normalize=True."
+            if self.gate and not self.omega_normalize
+            else ""
+        )
+        warnings.warn(
+            f"{type(self).__name__}'s training classification loss never fell clearly below "
+            f"chance level (lowest epoch mean {min(ce):.3f}, chance {chance:.3f}): the classifier "
+            f"did not learn.{hint} Try a smaller lr, more max_epochs, or check the labels.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
     def _fit_with_streams(self, iterator, valid):
         self.notify("on_train_begin", X=None, y=None)
@@ -549,7 +649,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.notify("on_train_end", X=None, y=None)
 
     #: Per-batch history entries whose epoch means are recorded; a method adds its own.
-    _epoch_mean_keys = ("clf_loss", "d_loss", "transfer_loss", "omega_mean")
+    _epoch_mean_keys = ("clf_loss", "clf_ce", "d_loss", "transfer_loss", "omega_mean")
 
     def _record_epoch_means(self):
         batches = self.history[-1]["batches"]
@@ -619,14 +719,30 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         fl = chunks.pop(0) if xl is not None else None
         return fs, fu, fl
 
+    def _gate_weights(self, omega):
+        """Return the weights the gate gives a source batch: ω, normalised and phased in.
+
+        With ``omega_normalize`` ω is divided by its batch mean; during the
+        first ``gate_warmup`` of training it is blended with 1.
+        """
+        if self.omega_normalize:
+            omega = omega / omega.mean().clamp_min(torch.finfo(omega.dtype).tiny)
+        if self.gate_warmup > 0:
+            ramp = min(1.0, self._progress() / self.gate_warmup)
+            omega = 1.0 + ramp * (omega - 1.0)
+        return omega
+
     def _classification_loss(self, fs, ys, ws, fl, yl, wl, omega=None):
         """Return the classification loss of eq. (9) and the source logits.
 
         ``ws`` weights each source row (sample weights, times any class
-        weight); ``omega`` (the gate, detached; divided by its batch mean with
-        ``omega_normalize``) multiplies it and the source term is scaled by
-        ``gate_lambda``. The labeled target adds plain
-        cross-entropy (eq. (6), D20). Records ``clf_loss`` and ``omega_mean``.
+        weight); ``omega`` (the gate, detached) goes through
+        :meth:`_gate_weights`, multiplies it, and the source term is scaled
+        by ``gate_lambda``. The labeled target adds plain cross-entropy.
+        Records ``clf_loss``, ``omega_mean`` (of the raw ω) and ``clf_ce``:
+        the unweighted cross-entropy of the labeled-target batch (of the
+        source batch without labeled target), which the collapse check
+        compares with chance.
         """
         record = self.history.record_batch
         if fl is None:
@@ -636,16 +752,16 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             logits_s, logits_l = torch.split(
                 self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
             )
-            loss_l = (F.cross_entropy(logits_l, yl, reduction="none") * wl).mean()
-        ce_s = F.cross_entropy(logits_s, ys, reduction="none") * ws
+            ce_l = F.cross_entropy(logits_l, yl, reduction="none")
+            loss_l = (ce_l * wl).mean()
+        ce = F.cross_entropy(logits_s, ys, reduction="none")
+        record("clf_ce", (ce if fl is None else ce_l).mean().item())
+        ce_s = ce * ws
         if omega is None:
             loss = ce_s.mean()
         else:
-            mean = omega.mean()
-            record("omega_mean", mean.item())
-            if self.omega_normalize:
-                omega = omega / mean.clamp_min(torch.finfo(omega.dtype).tiny)
-            loss = self.gate_lambda * (omega * ce_s).mean()
+            record("omega_mean", omega.mean().item())
+            loss = self.gate_lambda * (self._gate_weights(omega) * ce_s).mean()
         if loss_l is not None:
             loss = loss + loss_l
         record("clf_loss", loss.item())
@@ -671,7 +787,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if spec is not None and fu is not None:
             out = gate_step(
                 self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu(),
-                source_weight=adv_weight,
+                source_weight=adv_weight, omega_align=self.omega_align,
             )
             loss = loss + out.loss
             omega = out.omega

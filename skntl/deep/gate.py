@@ -49,11 +49,18 @@ class GateSpec:
     omega : {"joint", "marginal"} or None
         Where ω comes from: D's joint output on (f_s, y_s), its marginal
         output on f_s, or nowhere (ω ≡ 1, no gate).
+    separate : bool, default=False
+        Use two discriminators (a :class:`~skntl.deep.modules.SeparateDiscriminator`):
+        the ``adversarial`` terms train a label-free discriminator whose
+        reversed gradient reaches F, and all ``trained`` terms train a gate
+        discriminator on detached features that gives ω. With False one
+        discriminator does both.
     """
 
     trained: frozenset
     adversarial: frozenset
     omega: str | None
+    separate: bool = False
 
     @property
     def label_conditioned(self):
@@ -72,6 +79,7 @@ GATE_VARIANTS = {
     "joint": GateSpec(_ALL, frozenset(TERMS[2:]), "joint"),
     "marginal": GateSpec(_ALL, _MARGINAL, "joint"),
     "none": GateSpec(_ALL, frozenset(), "joint"),
+    "separate": GateSpec(_ALL, _MARGINAL, "joint", separate=True),
 }
 
 
@@ -120,8 +128,13 @@ def omega_from_logits(logits, clamp=1e-4):
     return torch.exp(logits.detach().clamp(-bound, bound))
 
 
+def _normalized(omega):
+    return omega / omega.mean().clamp_min(torch.finfo(omega.dtype).tiny)
+
+
 def gate_step(
-    discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clamp=1e-4, source_weight=None
+    discriminator, spec, fs, ys, fu, fl=None, yl=None, *, mu=1.0, clamp=1e-4, source_weight=None,
+    omega_align=False,
 ):
     """Compute the discriminator loss of eq. (10) and the gate weights ω of eq. (9).
 
@@ -143,6 +156,9 @@ def gate_step(
     source_weight : torch.Tensor of shape (n_source,), default=None
         Weights of the source rows in the source terms' BCE (PADA's
         class-weighted adversarial loss); None weighs every row 1.
+    omega_align : bool, default=False
+        Also weight the source rows of the adversarial terms by ω (divided by
+        its batch mean), so that rows the gate distrusts are not aligned.
 
     Returns
     -------
@@ -150,6 +166,20 @@ def gate_step(
         With no labeled target the joint terms are dropped and ω comes from
         the marginal output (REFERENCE.md D11).
     """
+    if spec.separate:
+        gate = gate_step(
+            discriminator.gate, GateSpec(spec.trained, frozenset(), spec.omega), fs, ys, fu, fl,
+            yl, clamp=clamp,
+        )
+        if omega_align and gate.omega is not None:
+            w = _normalized(gate.omega)
+            source_weight = w if source_weight is None else source_weight * w
+        align = gate_step(
+            discriminator.align, GateSpec(spec.adversarial & _MARGINAL, spec.adversarial, None),
+            fs, ys, fu, mu=mu, source_weight=source_weight,
+        )
+        terms = {**{f"gate_{k}": v for k, v in gate.terms.items()}, **align.terms}
+        return GateOutput(loss=gate.loss + align.loss, omega=gate.omega, terms=terms)
     has_labels = fl is not None and len(fl) > 0
     trained = spec.trained if has_labels else spec.trained & _MARGINAL
     omega_from = spec.omega
@@ -198,17 +228,24 @@ def gate_step(
     bce = F.binary_cross_entropy_with_logits(z_all, target_all, reduction="none")
     bce = dict(zip(needed, torch.split(bce, sizes)))
 
+    omega = None
+    if omega_from is not None:
+        omega = omega_from_logits(logits[f"{omega_from}_source"], clamp)
+    align_weight = source_weight
+    if omega_align and omega is not None:
+        align_weight = _normalized(omega) if source_weight is None else source_weight * _normalized(
+            omega)
+
     terms = {}
     loss = fs.new_zeros(())
     for name in needed:
         if name in trained:
             rows = bce[name]
-            if source_weight is not None and name.endswith("_source"):
-                rows = rows * source_weight
+            aligned = name == "marginal_source" and name in spec.adversarial
+            weight = align_weight if aligned else source_weight
+            if weight is not None and name.endswith("_source"):
+                rows = rows * weight
             term = rows.mean()
             terms[name] = term.detach()
             loss = loss + term
-    omega = None
-    if omega_from is not None:
-        omega = omega_from_logits(logits[f"{omega_from}_source"], clamp)
     return GateOutput(loss=loss, omega=omega, terms=terms)

@@ -18,6 +18,7 @@ __all__ = [
     "LeNet",
     "MLP",
     "ResNet50",
+    "SeparateDiscriminator",
     "TransferModule",
     "grad_reverse",
 ]
@@ -187,14 +188,13 @@ class TransferModule(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """Domain discriminator D(f, onehot_{K+1}(y)) returning the logit of P(target).
+    """Domain discriminator D(f, y) returning the logit of P(target).
 
-    The label enters as a one-hot vector with K+1 slots whose last slot is the
-    ``nil`` label (REFERENCE.md §3.4, D9): ``y=None`` (or the value
-    ``n_classes``) asks the marginal question "is f from the target?", a real
-    label the joint question "is the pair (f, y) from the target?". With
-    ``n_classes=0`` the label input is dropped altogether (a plain DANN
-    discriminator).
+    The label has K+1 values whose last one is the ``nil`` label: ``y=None``
+    (or the value ``n_classes``) asks the marginal question "is f from the
+    target?", a real label the joint question "is the pair (f, y) from the
+    target?". With ``n_classes=0`` the label input is dropped altogether (a
+    plain DANN discriminator).
 
     Parameters
     ----------
@@ -203,16 +203,35 @@ class Discriminator(nn.Module):
     n_classes : int
         K, the number of classes (0 for a label-free discriminator).
     hidden_layer_sizes : tuple of int, default=(256, 256)
-        Hidden widths (D9 uses (500, 500) for digits, (1024, 1024) for ResNet).
+        Hidden widths.
     dropout : float, default=0.0
-        Dropout after each hidden layer (0.5 in D9's ResNet discriminator).
+        Dropout after each hidden layer.
+    kind : {"concat", "projection"}, default="concat"
+        How the label enters. ``"concat"``: a one-hot vector with K+1 slots
+        is concatenated to f before the first layer (the paper's design).
+        ``"projection"``: the hidden representation h(f) is scored as
+        ``w·h + e_y·h`` with a learned embedding e_y per label, ``nil``
+        included (Miyato and Koyama, ICLR 2018), so the label can only shift
+        the score along directions D has learned from f.
     """
 
-    def __init__(self, in_features, n_classes, hidden_layer_sizes=(256, 256), dropout=0.0):
+    def __init__(self, in_features, n_classes, hidden_layer_sizes=(256, 256), dropout=0.0,
+                 kind="concat"):
         super().__init__()
+        if kind not in ("concat", "projection"):
+            raise ValueError(f"kind must be 'concat' or 'projection', got {kind!r}.")
         self.n_classes = int(n_classes)
+        self.kind = kind
+        hidden = tuple(map(int, hidden_layer_sizes))
+        if kind == "projection" and self.n_classes:
+            sizes = (int(in_features), *hidden)
+            self.net = nn.Sequential(*_mlp_layers(sizes, dropout))
+            self.head = nn.Linear(sizes[-1], 1)
+            self.embed = nn.Embedding(self.n_classes + 1, sizes[-1])
+            nn.init.zeros_(self.embed.weight)
+            return
         n_label = self.n_classes + 1 if self.n_classes else 0
-        sizes = (int(in_features) + n_label, *map(int, hidden_layer_sizes), 1)
+        sizes = (int(in_features) + n_label, *hidden, 1)
         self.net = nn.Sequential(*_mlp_layers(sizes, dropout, final_activation=False))
 
     def forward(self, f, y=None):
@@ -226,9 +245,47 @@ class Discriminator(nn.Module):
             Encoded labels in ``0..K-1``, or ``K`` for ``nil``; None means
             ``nil`` for every row.
         """
-        if self.n_classes:
-            if y is None:
-                y = torch.full((len(f),), self.n_classes, dtype=torch.int64, device=f.device)
-            onehot = nn.functional.one_hot(y, self.n_classes + 1).to(f.dtype)
-            f = torch.cat([f, onehot], dim=1)
-        return self.net(f).squeeze(1)
+        if not self.n_classes:
+            return self.net(f).squeeze(1)
+        if y is None:
+            y = torch.full((len(f),), self.n_classes, dtype=torch.int64, device=f.device)
+        if self.kind == "projection":
+            h = self.net(f)
+            return self.head(h).squeeze(1) + (self.embed(y) * h).sum(dim=1)
+        onehot = nn.functional.one_hot(y, self.n_classes + 1).to(f.dtype)
+        return self.net(torch.cat([f, onehot], dim=1)).squeeze(1)
+
+
+class SeparateDiscriminator(nn.Module):
+    """Two discriminators: a label-free adversarial one and a detached gate.
+
+    ``align`` is plain DANN's marginal discriminator, whose reversed gradient
+    aligns the features; ``gate`` is label-conditioned, sees only detached
+    features and is used only for the importance weight ω. Kept out of the
+    adversarial game, the gate is not fooled by the feature extractor and
+    sees wrong labels that a single shared discriminator misses.
+
+    Parameters
+    ----------
+    in_features : int
+        Width of f.
+    n_classes : int
+        K, the number of classes.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Hidden widths of both discriminators.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    kind : {"concat", "projection"}, default="concat"
+        How the label enters the gate (see :class:`Discriminator`).
+    """
+
+    def __init__(self, in_features, n_classes, hidden_layer_sizes=(256, 256), dropout=0.0,
+                 kind="concat"):
+        super().__init__()
+        self.n_classes = int(n_classes)
+        self.align = Discriminator(in_features, 0, hidden_layer_sizes, dropout)
+        self.gate = Discriminator(in_features, n_classes, hidden_layer_sizes, dropout, kind)
+
+    def forward(self, f, y=None):
+        """Return the gate's logits, shape (n,) (see :meth:`Discriminator.forward`)."""
+        return self.gate(f, y)

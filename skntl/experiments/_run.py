@@ -5,8 +5,10 @@ import platform
 import tempfile
 import time
 import traceback
+import warnings
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from ..base import fit_target_only
@@ -14,28 +16,30 @@ from ..model_selection import split_target
 from ..perturbation import perturb_source
 from ._tasks import DEEP_METHODS, METHODS, load_task
 
-#: Source-row groups of the weight summary (REFERENCE.md D4).
-GROUPS = ("clean", "x_only", "y_only", "both", "perturbed")
+#: Source-row groups of the weight summary (REFERENCE.md D4); ``y_changed``:
+#: clean inputs whose redrawn label differs from the true one.
+GROUPS = ("clean", "x_only", "y_only", "both", "perturbed", "y_changed")
 
 
-def _groups(x_mask, y_mask):
+def _groups(x_mask, y_mask, y_changed):
     return {
         "clean": ~x_mask & ~y_mask,
         "x_only": x_mask & ~y_mask,
         "y_only": ~x_mask & y_mask,
         "both": x_mask & y_mask,
         "perturbed": x_mask | y_mask,
+        "y_changed": ~x_mask & y_changed,
     }
 
 
-def _weight_summary(model, Xp, yp, x_mask, y_mask):
+def _weight_summary(model, Xp, yp, x_mask, y_mask, y_changed):
     """Mean D output and ω per source group, or {} when the model has no discriminator."""
     try:
         d, omega = model.predict_weights(Xp, yp)
     except AttributeError:
         return {}, None
     out = {}
-    for name, rows in _groups(x_mask, y_mask).items():
+    for name, rows in _groups(x_mask, y_mask, y_changed).items():
         out[f"d_{name}"] = float(d[rows].mean()) if rows.any() else None
         out[f"omega_{name}"] = float(omega[rows].mean()) if rows.any() else None
     return out, d
@@ -89,6 +93,34 @@ def fit_run(run, data_home=None, artifacts_dir=None):
     est = METHODS[run.method](**run.estimator_params())
     clean = ~x_mask & ~y_mask
     t0 = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model = _fit_role(run, est, Xp, yp, Xl, yl, Xu, clean)
+    fit_time = time.perf_counter() - t0
+    for w in caught:  # pass on what the study does not record
+        if not issubclass(w.category, ConvergenceWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    collapsed = any(
+        issubclass(w.category, ConvergenceWarning) and "chance level" in str(w.message)
+        for w in caught
+    )
+    result = dict(
+        accuracy=float(model.score(Xte, yte)), fit_time=fit_time, n_source=len(Xp),
+        n_clean=int(clean.sum()), n_labeled=len(Xl), n_unlabeled=len(Xu), n_test=len(Xte),
+        collapsed=collapsed, n_iter=getattr(model, "n_iter_", None),
+    )
+    d = None
+    if run.role in ("transfer", "oracle"):
+        summary, d = _weight_summary(model, Xp, yp, x_mask, y_mask, np.asarray(yp != ys))
+        result.update(summary)
+    if artifacts_dir is not None and run.role == "transfer":
+        _save_artifacts(os.path.join(artifacts_dir, f"{run.run_id}.npz"), model,
+                        run.method in DEEP_METHODS, d, Xp, yp, x_mask, y_mask, Xte, yte)
+    return result
+
+
+def _fit_role(run, est, Xp, yp, Xl, yl, Xu, clean):
+    """Fit ``est`` as the run's role asks (see :data:`~._spec.ROLES`)."""
     if run.role == "transfer":
         model = est.fit(Xp, yp, Xl, yl, Xu)
     elif run.role == "twin":
@@ -101,19 +133,7 @@ def fit_run(run, data_home=None, artifacts_dir=None):
         model = est.fit(Xp, yp)
     else:  # labeled_only: the twin without unlabeled target (chance level without labels)
         model = fit_target_only(est, Xp, yp, Xl, yl)
-    fit_time = time.perf_counter() - t0
-    result = dict(
-        accuracy=float(model.score(Xte, yte)), fit_time=fit_time, n_source=len(Xp),
-        n_clean=int(clean.sum()), n_labeled=len(Xl), n_unlabeled=len(Xu), n_test=len(Xte),
-    )
-    d = None
-    if run.role in ("transfer", "oracle"):
-        summary, d = _weight_summary(model, Xp, yp, x_mask, y_mask)
-        result.update(summary)
-    if artifacts_dir is not None and run.role == "transfer":
-        _save_artifacts(os.path.join(artifacts_dir, f"{run.run_id}.npz"), model,
-                        run.method in DEEP_METHODS, d, Xp, yp, x_mask, y_mask, Xte, yte)
-    return result
+    return model
 
 
 def execute_run(run, data_home=None, artifacts_dir=None, n_threads=1):

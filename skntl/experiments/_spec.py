@@ -26,8 +26,14 @@ ROLES = ("transfer", "twin", "oracle", "source_only", "labeled_only")
 
 _GRID_KEYS = {
     "tasks", "methods", "roles", "gate", "gate_variant", "eps", "eps_x", "eps_y",
-    "labeled_ratio", "max_labeled_per_class", "twins",
+    "labeled_ratio", "max_labeled_per_class", "twins", "name", "params",
 }
+#: Parameters that only act on the discriminator gate: runs without a gate
+#: (the ungated method, every twin) drop them, so that candidates of a design
+#: study that differ only in the gate share their baseline and twin runs.
+GATE_ONLY_PARAMS = frozenset({
+    "gate_lambda", "omega_normalize", "gate_warmup", "omega_align", "discriminator_kind",
+})
 _SPEC_KEYS = {"name", "description", "seeds", "grid", "params", "artifacts"}
 
 
@@ -160,18 +166,26 @@ def _seeds(spec):
     return seeds
 
 
-def _method_params(spec, method):
-    params = spec.get("params", {})
+def _param_tables(params, where):
     if not isinstance(params, dict):
-        raise ValueError("params must be a table of estimator parameters.")
+        raise ValueError(f"{where} must be a table of estimator parameters.")
     unknown = set(params) - set(METHODS) - {"deep"}
     if unknown:
         raise ValueError(
-            f"params: unknown method table(s) {sorted(unknown)}; use 'deep' or one of "
+            f"{where}: unknown method table(s) {sorted(unknown)}; use 'deep' or one of "
             f"{sorted(METHODS)}."
         )
-    merged = dict(params.get("deep", {})) if method in DEEP_METHODS else {}
-    merged.update(params.get(method, {}))
+    return params
+
+
+def _method_params(spec, method, block=None):
+    merged = {}
+    for where, params in (("params", spec.get("params", {})),
+                          ("grid params", (block or {}).get("params", {}))):
+        params = _param_tables(params, where)
+        if method in DEEP_METHODS:
+            merged.update(params.get("deep", {}))
+        merged.update(params.get(method, {}))
     for reserved in ("gate", "gate_variant", "random_state"):
         if reserved in merged:
             raise ValueError(
@@ -190,6 +204,10 @@ def _normalise(run):
     role = run["role"]
     if not run["gate"] or role != "transfer":
         run["gate"], run["gate_variant"] = False, "full"
+        params = json.loads(run["params"])
+        if GATE_ONLY_PARAMS & set(params):
+            params = {k: v for k, v in params.items() if k not in GATE_ONLY_PARAMS}
+            run["params"] = json.dumps(params, sort_keys=True, separators=(",", ":"))
     if role in ("twin", "labeled_only"):
         run["eps_x"] = run["eps_y"] = 0.0
     if role == "source_only":
@@ -207,7 +225,10 @@ def expand_spec(spec):
     ``["full"]``); ``eps`` (sets ε_x = ε_y) or ``eps_x`` and ``eps_y``
     (default 0); ``labeled_ratio`` (default 0.1); ``max_labeled_per_class``
     (an int or ``"none"``, the default); ``twins`` (default true: add the
-    target-only twin of every transfer run). Top-level keys: ``name``,
+    target-only twin of every transfer run); ``name`` (a label, e.g. a
+    design-study candidate's; not part of the runs) and ``params`` (tables
+    as the top-level ``params``, applied over them in this block only).
+    Top-level keys: ``name``,
     ``description``, ``seeds`` (a count or a list, default 5), ``artifacts``
     (save per-run arrays for Figure 4) and ``params`` (``[params.deep]`` for
     all deep methods, ``[params.<Method>]`` per method).
@@ -275,7 +296,7 @@ def expand_spec(spec):
         ratios = _fractions(block, "labeled_ratio", 0.1, where)
         caps = _caps(block, where)
         twins = block.get("twins", True)
-        params = {m: _method_params(spec, m) for m in methods}
+        params = {m: _method_params(spec, m, block) for m in methods}
         for task, method, role, gate, variant, (ex, ey), ratio, cap, seed in itertools.product(
             tasks, methods, roles, gates, variants, eps_pairs, ratios, caps, seeds
         ):

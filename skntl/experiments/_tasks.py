@@ -10,6 +10,10 @@ A *task* is a source → target pair of a benchmark, written
 * ``digits:mnist_jda->usps_jda`` -- digits; the JDA pairs are 16×16 images
   used as 256-d vectors, any other pair (``mnist``, ``usps``, ``mnist_m``,
   ``svhn``) is loaded as 32×32 images for a convolutional module.
+* ``blobs:S->T`` -- synthetic: :func:`~skntl.datasets.make_transfer_blobs`
+  with 1000 rows per domain, 20 features, 5 classes, a marginal shift of 3
+  and cluster standard deviation 4 (``random_state=0``): a cheap task whose
+  classes overlap, for development work that must not touch the real ones.
 
 A *method* is one of skntl's estimators by class name; deep methods share the
 spec's ``[params.deep]`` table.
@@ -19,7 +23,7 @@ import re
 from functools import lru_cache
 
 from .. import ADDA, DAN, DANN, GTA, KMM, PADA, TCA, DeepCORAL
-from ..datasets import load_digits_pair, load_office_caltech
+from ..datasets import load_digits_pair, load_office_caltech, make_transfer_blobs
 
 #: Estimator classes by the name a spec uses.
 METHODS = {
@@ -71,6 +75,9 @@ def parse_task(task):
             raise ValueError(
                 f"task {task!r}: {bench} domains are {', '.join(allowed)}."
             )
+    elif bench == "blobs":
+        if {source, target} != {"S", "T"}:
+            raise ValueError(f"task {task!r}: blobs domains are S and T.")
     elif bench == "digits":
         if source not in _DIGITS or target not in _DIGITS:
             raise ValueError(
@@ -78,7 +85,7 @@ def parse_task(task):
             )
     else:
         raise ValueError(
-            f"task {task!r}: unknown benchmark {bench!r}; known: surf, decaf6, digits."
+            f"task {task!r}: unknown benchmark {bench!r}; known: surf, decaf6, digits, blobs."
         )
     return bench, source, target
 
@@ -101,7 +108,13 @@ def load_task(task, data_home=None):
         treat them as read-only.
     """
     bench, source, target = parse_task(task)
-    if bench == "digits":
+    if bench == "blobs":
+        Xa, ya, Xb, yb = make_transfer_blobs(
+            1000, 1000, n_features=20, n_classes=5, marginal_shift=3.0, cluster_std=4.0,
+            random_state=0,
+        )
+        Xs, ys, Xt, yt = (Xa, ya, Xb, yb) if source == "S" else (Xb, yb, Xa, ya)
+    elif bench == "digits":
         jda = source.endswith("_jda") and target.endswith("_jda")
         Xs, ys, Xt, yt = load_digits_pair(
             source, target, data_home=data_home, return_X_y=True,
