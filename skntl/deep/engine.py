@@ -599,33 +599,43 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._check_collapse(np.bincount(stream.numpy(), minlength=len(self.classes_)))
         return self
 
-    #: A fit whose training cross-entropy never falls below this fraction of
-    #: chance level is reported as collapsed.
-    _collapse_ratio = 0.9
+    #: A fit collapsed when its training cross-entropy never fell below this
+    #: fraction of chance level and its training accuracy never rose above
+    #: chance by this fraction of the way to 1.
+    _collapse_margin = 0.1
 
     def _check_collapse(self, class_counts):
         """Warn when the classifier never learned: its training loss stayed at chance.
 
-        The monitored loss is ``clf_ce``, the unweighted cross-entropy of the
-        labeled-target batches (of the source batches without labeled
-        target). Chance level is the entropy of that stream's class
-        frequencies, the loss of a constant predictor.
+        Monitored are ``clf_ce`` and ``clf_acc``, the unweighted cross-entropy
+        and the accuracy on the labeled-target batches (on the source batches
+        without labeled target). Chance level is what a constant predictor
+        gets: the entropy of that stream's class frequencies, and the
+        frequency of its largest class. A fit is reported when the lowest
+        epoch-mean loss stayed above 90% of chance *and* the best epoch-mean
+        accuracy stayed within 10% of chance (of the way from chance to 1):
+        a classifier that ranks the classes right with low confidence, as
+        noisy labels make it, has a loss near chance but is not collapsed.
         """
         ce = [h["clf_ce"] for h in self.history if "clf_ce" in h]
+        acc = [h["clf_acc"] for h in self.history if "clf_acc" in h]
         p = class_counts[class_counts > 0] / class_counts.sum()
-        chance = float(-(p * np.log(p)).sum())
-        if not ce or chance <= 0 or min(ce) < self._collapse_ratio * chance:
+        chance_ce, chance_acc = float(-(p * np.log(p)).sum()), float(p.max())
+        m = self._collapse_margin
+        if (not ce or chance_ce <= 0 or min(ce) < (1 - m) * chance_ce
+                or max(acc) > chance_acc + m * (1 - chance_acc)):
             return
         hint = (
-            " The gate's weights changed the scale of the source loss from step to step; "
-            "keep omega_normalize=True."
+            " The gate's weights change the scale of the source loss from step to step "
+            "when they are not normalised: set omega_normalize=True."
             if self.gate and not self.omega_normalize
             else ""
         )
         warnings.warn(
-            f"{type(self).__name__}'s training classification loss never fell clearly below "
-            f"chance level (lowest epoch mean {min(ce):.3f}, chance {chance:.3f}): the classifier "
-            f"did not learn.{hint} Try a smaller lr, more max_epochs, or check the labels.",
+            f"{type(self).__name__}'s classifier stayed at chance level in training (lowest "
+            f"epoch loss {min(ce):.3f} against chance {chance_ce:.3f}, best epoch accuracy "
+            f"{max(acc):.3f} against {chance_acc:.3f}): it did not learn.{hint} Try a smaller "
+            "lr or more max_epochs, and check the labels.",
             ConvergenceWarning,
             stacklevel=3,
         )
@@ -649,7 +659,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.notify("on_train_end", X=None, y=None)
 
     #: Per-batch history entries whose epoch means are recorded; a method adds its own.
-    _epoch_mean_keys = ("clf_loss", "clf_ce", "d_loss", "transfer_loss", "omega_mean")
+    _epoch_mean_keys = ("clf_loss", "clf_ce", "clf_acc", "d_loss", "transfer_loss", "omega_mean")
 
     def _record_epoch_means(self):
         batches = self.history[-1]["batches"]
@@ -739,10 +749,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         weight); ``omega`` (the gate, detached) goes through
         :meth:`_gate_weights`, multiplies it, and the source term is scaled
         by ``gate_lambda``. The labeled target adds plain cross-entropy.
-        Records ``clf_loss``, ``omega_mean`` (of the raw ω) and ``clf_ce``:
-        the unweighted cross-entropy of the labeled-target batch (of the
-        source batch without labeled target), which the collapse check
-        compares with chance.
+        Records ``clf_loss``, ``omega_mean`` (of the raw ω), and ``clf_ce``
+        and ``clf_acc``: the unweighted cross-entropy and the accuracy on the
+        labeled-target batch (on the source batch without labeled target),
+        which the collapse check compares with chance.
         """
         record = self.history.record_batch
         if fl is None:
@@ -755,7 +765,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             ce_l = F.cross_entropy(logits_l, yl, reduction="none")
             loss_l = (ce_l * wl).mean()
         ce = F.cross_entropy(logits_s, ys, reduction="none")
+        logits_m, y_m = (logits_s, ys) if fl is None else (logits_l, yl)
         record("clf_ce", (ce if fl is None else ce_l).mean().item())
+        record("clf_acc", (logits_m.argmax(1) == y_m).float().mean().item())
         ce_s = ce * ws
         if omega is None:
             loss = ce_s.mean()

@@ -1,17 +1,19 @@
 """DANN and the engine: training mechanics, prediction, errors, sklearn tools."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import sklearn
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL, TargetSplit, pack
+from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL, TargetSplit, fit_target_only, pack
 from skntl.deep import paper_preset
 from skntl.deep.engine import _dann_ramp
 
@@ -263,3 +265,58 @@ def test_skorch_callbacks_work_unchanged(tmp_path):
     d_a, _ = fresh.predict_weights(Xs, ys)
     d_b, _ = net.predict_weights(Xs, ys)
     np.testing.assert_array_equal(d_a, d_b)
+
+
+def test_steps_per_epoch_sets_the_epoch_length_over_repeated_source_passes():
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    net = DANN(batch_size=32, max_epochs=2, steps_per_epoch=7, random_state=0, **SMALL)
+    net.fit(Xs, ys, Xl, yl, Xu)
+    assert [len(h["batches"]) for h in net.history] == [7, 7]
+    assert net.n_iter_ == 14
+    # seven steps are more than two passes over 90 source rows in batches of 32
+    assert 7 > 2 * math.ceil(len(Xs) / 32)
+
+
+@pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
+                         ids=lambda m: m.__name__)
+def test_target_only_twin_takes_as_many_steps_as_its_transfer_model(method):
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    kw = dict(batch_size=16, max_epochs=3, random_state=0, **SMALL)
+    if method is GTA:
+        kw.pop("discriminator_hidden")
+    est = method(**kw)
+    transfer = clone(est).fit(Xs, ys, Xl, yl, Xu)
+    twin = fit_target_only(est, Xs, ys, Xl, yl, Xu)
+    assert twin.n_iter_ == transfer.n_iter_ == 3 * math.ceil(len(Xs) / 16)
+    # one pass over the 15 labeled rows would have been a single step per epoch
+    assert math.ceil(len(Xl) / 16) == 1
+    assert est.get_params()["steps_per_epoch"] is None  # the estimator is left alone
+    fixed = fit_target_only(clone(est).set_params(steps_per_epoch=2), Xs, ys, Xl, yl, Xu)
+    assert fixed.n_iter_ == 6
+
+
+def test_gate_warmup_phases_omega_in_linearly():
+    net = DANN(gate=True, gate_warmup=0.5, omega_normalize=True)
+    net.n_iter_, net._total_steps_ = 0, 100
+    omega = torch.tensor([0.5, 1.5, 4.0])
+    torch.testing.assert_close(net._gate_weights(omega), torch.ones(3))
+    net.n_iter_ = 25  # halfway through the warm-up
+    normalised = omega / omega.mean()
+    torch.testing.assert_close(net._gate_weights(omega), 1 + 0.5 * (normalised - 1))
+    net.n_iter_ = 60
+    torch.testing.assert_close(net._gate_weights(omega), normalised)
+
+
+def test_a_classifier_that_never_leaves_chance_gets_a_convergence_warning():
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(200, 5), rng.randint(0, 4, 200)  # labels unrelated to X
+    with pytest.warns(ConvergenceWarning, match="chance level"):
+        DANN(max_epochs=3, random_state=0, **{**SMALL, "lr": 1e-9}).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="omega_normalize=True"):
+        DANN(gate=True, gate_variant="full", omega_normalize=False, max_epochs=3,
+             random_state=0, **{**SMALL, "lr": 1e-9}).fit(
+            X, y, X[:40], y[:40], X[40:])
+    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        DANN(max_epochs=5, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)

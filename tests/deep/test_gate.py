@@ -8,7 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from skntl.deep.gate import DANN_SPEC, GATE_VARIANTS, TERMS, gate_step, omega_from_logits
-from skntl.deep.modules import Discriminator, grad_reverse
+from skntl.deep.modules import Discriminator, SeparateDiscriminator, grad_reverse
 
 K = 3
 
@@ -99,8 +99,10 @@ def _adversarial_grad(spec, mu, seed=0):
     torch.manual_seed(seed)
     xs, ys, xu, xl, yl = _batches(seed)
     feat = nn.Linear(4, 5)
-    D = Discriminator(5, K, (7,))
+    D = (SeparateDiscriminator if spec.separate else Discriminator)(5, K, (7,))
     out = gate_step(D, spec, feat(xs), ys, feat(xu), feat(xl), yl, mu=mu)
+    if spec.separate:  # the adversarial terms go through the label-free head
+        D = D.align
     (got,) = torch.autograd.grad(out.loss, feat.weight, allow_unused=True)
     got = torch.zeros_like(feat.weight) if got is None else got
     # the same terms without gradient reversal, restricted to the adversarial ones
@@ -108,9 +110,10 @@ def _adversarial_grad(spec, mu, seed=0):
     plain = {
         "marginal_target": F.binary_cross_entropy_with_logits(D(f["u"]), torch.ones(8)),
         "marginal_source": F.binary_cross_entropy_with_logits(D(f["s"]), torch.zeros(8)),
-        "joint_target": F.binary_cross_entropy_with_logits(D(f["l"], yl), torch.ones(8)),
-        "joint_source": F.binary_cross_entropy_with_logits(D(f["s"], ys), torch.zeros(8)),
     }
+    if not spec.separate:
+        plain["joint_target"] = F.binary_cross_entropy_with_logits(D(f["l"], yl), torch.ones(8))
+        plain["joint_source"] = F.binary_cross_entropy_with_logits(D(f["s"], ys), torch.zeros(8))
     adv = sum(plain[t] for t in spec.adversarial) if spec.adversarial else None
     want = (
         torch.zeros_like(got)
@@ -181,3 +184,58 @@ def test_discriminator_label_input_is_one_hot_with_nil_slot():
     torch.testing.assert_close(D(f), D(f, torch.tensor([K, K])))
     assert not torch.allclose(D(f), D(f, torch.tensor([0, 1])))
     assert D.net[0].in_features == 2 + K + 1
+
+
+def test_separate_gate_reads_omega_from_a_detached_label_conditioned_head():
+    torch.manual_seed(0)
+    fs, ys, fu, fl, yl = _batches()
+    fs.requires_grad_(True)
+    D = SeparateDiscriminator(4, K, (7,))
+    out = gate_step(D, GATE_VARIANTS["separate"], fs, ys, fu, fl, yl, mu=1.0)
+    torch.testing.assert_close(out.omega, torch.exp(D.gate(fs, ys)).detach())
+    # the gate head trains on all four terms, the align head on the marginal two
+    assert set(out.terms) == {f"gate_{t}" for t in TERMS} | set(TERMS[:2])
+    # F's gradient comes from the align head only: the gate head sees detached features
+    (g_sep,) = torch.autograd.grad(out.loss, fs)
+    fs2 = fs.detach().clone().requires_grad_(True)
+    marginal = F.binary_cross_entropy_with_logits(D.align(fs2), torch.zeros(len(fs)))
+    (g_align,) = torch.autograd.grad(marginal, fs2)
+    torch.testing.assert_close(g_sep, -g_align)
+
+
+def test_omega_align_weights_only_the_adversarial_source_rows():
+    fs, ys, fu, fl, yl = _batches()
+    for spec in (GATE_VARIANTS["full"], GATE_VARIANTS["separate"]):
+        D = (SeparateDiscriminator if spec.separate else RecordingDiscriminator)(
+            *((4, K, (7,)) if spec.separate else ())
+        )
+        plain = gate_step(D, spec, fs, ys, fu, fl, yl)
+        aligned = gate_step(D, spec, fs, ys, fu, fl, yl, omega_align=True)
+        torch.testing.assert_close(aligned.omega, plain.omega)
+        w = plain.omega / plain.omega.mean()
+        head = D.align if spec.separate else D
+        logits = head(fs) if spec.separate else fs[:, 0]
+        want = (F.binary_cross_entropy_with_logits(logits, torch.zeros(8), reduction="none")
+                * w).mean()
+        torch.testing.assert_close(aligned.terms["marginal_source"], want)
+        assert not torch.allclose(aligned.terms["marginal_source"],
+                                  plain.terms["marginal_source"])
+        for name in set(plain.terms) - {"marginal_source"}:
+            torch.testing.assert_close(aligned.terms[name], plain.terms[name])
+
+
+def test_projection_discriminator_scores_the_label_by_an_embedding():
+    torch.manual_seed(0)
+    D = Discriminator(4, K, (6, 5), kind="projection")
+    f = torch.randn(10, 4)
+    y = torch.randint(K, (10,))
+    # the embedding starts at zero: every label scores like nil
+    torch.testing.assert_close(D(f, y), D(f))
+    with torch.no_grad():
+        D.embed.weight.normal_()
+    h = D.net(f)
+    want = D.head(h).squeeze(1) + (D.embed.weight[y] * h).sum(1)
+    torch.testing.assert_close(D(f, y), want)
+    assert not torch.allclose(D(f, y), D(f))
+    with pytest.raises(ValueError, match="kind"):
+        Discriminator(4, K, kind="bilinear")
