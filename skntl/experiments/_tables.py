@@ -225,13 +225,42 @@ def make_table(results, number, fmt="markdown"):
     Returns
     -------
     text : str
+        In markdown, a last line counts the fits whose classifier stayed at
+        chance level (collapsed) among the runs in the store.
     """
     frame = table_frame(results, number)
     if fmt == "markdown":
-        return _markdown(frame)
+        return _markdown(frame) + "\n" + collapse_note(results) + "\n"
     if fmt == "csv":
         return frame.to_csv()
     raise ValueError(f"fmt must be 'markdown' or 'csv', got {fmt!r}.")
+
+
+def collapse_note(results):
+    """Return one line counting the collapsed fits of a results frame.
+
+    A fit collapsed when its classifier stayed at chance level in training
+    (the deep engine's ``ConvergenceWarning``; recorded as ``collapsed``).
+
+    Parameters
+    ----------
+    results : pandas.DataFrame
+        A frame from :func:`load_results`.
+
+    Returns
+    -------
+    text : str
+    """
+    if "collapsed" not in results:
+        return "Collapsed fits: not recorded in this store."
+    flags = results["collapsed"]
+    known = flags.notna()
+    collapsed = results[known & flags.astype("boolean").fillna(False)]
+    names = ", ".join(
+        f"{name} {n}" for name, n in collapsed.groupby("name").size().items()
+    )
+    return (f"Collapsed fits (classifier at chance level in training): {len(collapsed)} of "
+            f"{int(known.sum())}" + (f" ({names})." if names else "."))
 
 
 def demo_table(results):

@@ -7,7 +7,8 @@ from skntl.experiments import ResultsStore, Run
 
 
 def _record(acc, **extra):
-    return dict(status="ok", error=None, host="test", accuracy=acc, fit_time=0.1, **extra)
+    return dict(status="ok", error=None, host="test", accuracy=acc, fit_time=0.1,
+                collapsed=bool(acc < 0.25), **extra)
 
 
 @pytest.fixture

@@ -102,3 +102,36 @@ def test_run_is_hashable_and_its_id_is_stable():
     assert run.run_id == Run("surf:C->A", "DANN", eps_x=0.7, eps_y=0.7).run_id
     assert run.run_id != Run("surf:C->A", "DANN", eps_x=0.7, eps_y=0.3).run_id
     assert len(run.run_id) == 16
+
+
+def test_grid_blocks_carry_their_own_params_and_share_ungated_runs_and_twins():
+    block = dict(BASE["grid"][0], gate=True, eps=[0.7], labeled_ratio=[0.1])
+    spec = {
+        "seeds": 1,
+        "params": {"deep": {"max_epochs": 3}},
+        "grid": [
+            dict(block, gate=False, name="DANN"),
+            dict(block, name="paper"),
+            dict(block, name="normalised", params={"DANN": {"omega_normalize": True}}),
+            dict(block, name="short", params={"deep": {"max_epochs": 2}}),
+        ],
+    }
+    runs = expand_spec(spec)
+    gated = [r for r in runs if r.gate]
+    assert sorted(r.estimator_params().get("omega_normalize", False) for r in gated) == [
+        False, False, True]
+    assert sorted(r.estimator_params()["max_epochs"] for r in gated) == [2, 3, 3]
+    # the gate-only parameter does not make a new twin; a training length does
+    twins = [r for r in runs if r.role == "twin"]
+    assert sorted(t.estimator_params()["max_epochs"] for t in twins) == [2, 3]
+    assert all("omega_normalize" not in t.estimator_params() for t in twins)
+    with pytest.raises(ValueError, match="grid params: unknown method"):
+        expand_spec(dict(spec, grid=[dict(block, params={"Foo": {}})]))
+
+
+def test_the_gate_design_spec_keeps_the_test_tasks_out():
+    runs = expand_spec("gate_design")
+    test_tasks = {"decaf6:W->D", "surf:C->A", "surf:D->A", "digits:mnist_jda->usps_jda"}
+    assert not {r.task for r in runs} & test_tasks
+    names = [b["name"] for b in load_spec("gate_design")["grid"]]
+    assert len(names) == len(set(names)) >= 9

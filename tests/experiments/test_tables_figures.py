@@ -47,7 +47,14 @@ def test_table1_cells_are_mean_std_ntg_and_delta_of_the_runs(fixture_store):
     assert table.loc[(task, "30%", "DANN"), "Avg"] == f"{(base.mean() + other.mean()) / 2:.1f}"
     text = make_table(df, 1)
     assert text.startswith("| task | L% |  | ε=0.3 | ε=0.7 | Avg |")
-    assert text.count("\n") == len(table) + 2
+    collapsed = df[df["collapsed"].astype(bool)]
+    assert 0 < len(collapsed) < len(df)
+    counts = collapsed["name"].value_counts().sort_index()
+    per_name = ", ".join(f"{k} {v}" for k, v in counts.items())
+    assert text.splitlines()[-1] == (
+        f"Collapsed fits (classifier at chance level in training): {len(collapsed)} of "
+        f"{len(df)} ({per_name}).")
+    assert text.count("\n") == len(table) + 2 + 2
     assert make_table(df, 1, fmt="csv").splitlines()[0] == "task,L%,,ε=0.3,ε=0.7,Avg"
 
 
