@@ -8,6 +8,7 @@ prediction methods of that estimator, present only when it has them.
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ..base import _check_estimator_instance
 from ..utils._delegation import DelegatingPredictMixin
 
 
@@ -27,10 +28,13 @@ class FinalEstimatorMixin(DelegatingPredictMixin):
     def _resolve_final_estimator(self):
         if self.final_estimator is None:
             return self._default_final_estimator()
+        _check_estimator_instance(self.final_estimator, "final_estimator")
         return self.final_estimator
 
     def _unfitted_delegate(self):
-        return self._resolve_final_estimator()
+        if self.final_estimator is None:
+            return self._default_final_estimator()
+        return self.final_estimator
 
     def _final_input(self, X):
         check_is_fitted(self)
