@@ -6,8 +6,10 @@ is written once against the packed form.  :func:`fit_target_only` builds the
 target-only twin A(∅, T) of any estimator (REFERENCE.md §4.6, D16, D17).
 """
 
+import contextlib
 import copy
 import functools
+import re
 
 import numpy as np
 from sklearn.base import clone
@@ -152,7 +154,8 @@ class TransferMixin:
             )
         if explicit:
             _check_column_names(X, {"Xt_l": Xt_l, "Xt_u": Xt_u}, X_name="X")
-        X = validate_data(self, X, reset=True, **check_params)
+        with _naming("X"):
+            X = validate_data(self, X, reset=True, **check_params)
         if y is None:
             if y_required:
                 raise ValueError(
@@ -174,9 +177,10 @@ class TransferMixin:
             parts = {}
             for name, part in (("Xt_l", Xt_l), ("Xt_u", Xt_u)):
                 if part is not None:
-                    part = check_array(
-                        part, input_name=name, **{**check_params, "ensure_min_samples": 0}
-                    )
+                    with _naming(name):
+                        part = check_array(
+                            part, input_name=name, **{**check_params, "ensure_min_samples": 0}
+                        )
                     if part.shape[1:] != X.shape[1:]:
                         raise ValueError(
                             f"{name} has rows of shape {part.shape[1:]} but the "
@@ -211,6 +215,21 @@ class TransferMixin:
                     "of the source's."
                 )
         return X, y, sd
+
+
+@contextlib.contextmanager
+def _naming(name):
+    """Make sure a ``ValueError``/``TypeError`` raised inside names the argument ``name``.
+
+    scikit-learn's validation names its input in most messages but not all
+    (e.g. strings where numbers are needed); those get ``"<name>: "`` in front.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if re.search(rf"\b{re.escape(name)}\b", str(exc)):
+            raise
+        raise type(exc)(f"{name}: {exc}") from exc
 
 
 def _check_finite_labels(y, name):

@@ -5,6 +5,7 @@ re-weighted) source and labeled-target rows; this mixin gives them the
 prediction methods of that estimator, present only when it has them.
 """
 
+import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -38,7 +39,7 @@ class FinalEstimatorMixin(DelegatingPredictMixin):
 
     def _final_input(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
 
     def _delegate_input(self, X):
         return self._final_input(X)

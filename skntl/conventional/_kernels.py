@@ -43,6 +43,19 @@ def pairwise_kernel(A, B, kernel, gamma):
     return rbf_kernel(A, B, gamma=gamma)
 
 
+def check_kernel_scale(X, kernel):
+    """Raise a ``ValueError`` when the squared norms of ``X``'s rows overflow float64.
+
+    Both kernels are computed from inner products ``x . x'``; when ``|x|^2`` is
+    not finite, some kernel values are NaN or inf, in ``fit`` or later in
+    ``transform``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.einsum("ij,ij->i", X, X)
+    check_kernel_finite(norms, X, kernel)
+
+
 def check_kernel_finite(values, X, kernel):
     """Raise a ``ValueError`` when kernel quantities overflowed float64.
 

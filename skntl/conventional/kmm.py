@@ -28,7 +28,7 @@ from ..utils._param_validation import (
     validate_params,
 )
 from ._final import FinalEstimatorMixin
-from ._kernels import check_kernel_finite, median_heuristic_gamma
+from ._kernels import check_kernel_finite, check_kernel_scale, median_heuristic_gamma
 
 __all__ = ["KMM", "kmm_weights"]
 
@@ -247,6 +247,7 @@ class KMM(TransferMixin, FinalEstimatorMixin, ClassifierMixin, BaseEstimator):
         X, y, sd = self._validate_transfer_data(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, dtype=[np.float64, np.float32]
         )
+        check_kernel_scale(X, self.kernel)
         source, labeled = sd > 0, sd == LABELED_TARGET
         self.classes_ = np.unique(y[source])
 

@@ -22,7 +22,12 @@ from .._data import UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import HasMethods, Interval, StrOptions, _fit_context
 from ._final import FinalEstimatorMixin
-from ._kernels import check_kernel_finite, median_heuristic_gamma, pairwise_kernel
+from ._kernels import (
+    check_kernel_finite,
+    check_kernel_scale,
+    median_heuristic_gamma,
+    pairwise_kernel,
+)
 
 __all__ = ["TCA", "tca_components"]
 
@@ -233,6 +238,7 @@ class TCA(
         X, y, sd = self._validate_transfer_data(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, dtype=[np.float64, np.float32]
         )
+        check_kernel_scale(X, self.kernel)
         rng = check_random_state(self.random_state)
         is_source, is_target = sd > 0, sd < 0
         self.gamma_ = None
@@ -358,7 +364,8 @@ class TCA(
             One row per input row, in input order.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        check_kernel_scale(X, self.kernel)
         return self._embed(X)
 
     def fit_transform(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None):
