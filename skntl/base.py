@@ -39,7 +39,7 @@ def _snapshot(obj):
     }
 
 
-def restore_on_error(method):
+def _restore_on_error(method):
     """Decorate ``fit`` (or ``fit_resample``) so that a call that raises changes nothing.
 
     The instance's attributes are recorded before the call and put back when
@@ -89,14 +89,14 @@ class TransferMixin:
     after which it only deals with the packed form. ``fit(X, y)`` alone is
     plain supervised learning on ``X`` (every row is source).
 
-    A subclass's ``fit`` is wrapped with :func:`restore_on_error`: a fit that
+    A subclass's ``fit`` is wrapped with ``_restore_on_error``: a fit that
     raises leaves the estimator as it was before the call.
     """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if "fit" in cls.__dict__:
-            cls.fit = restore_on_error(cls.__dict__["fit"])
+            cls.fit = _restore_on_error(cls.__dict__["fit"])
 
     def _validate_transfer_data(
         self,

@@ -29,7 +29,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._data import UNLABELED_TARGET, _as_array, _label_kind, check_sample_domain
-from .base import TransferMixin, _check_estimator_instance, restore_on_error
+from .base import TransferMixin, _check_estimator_instance, _restore_on_error
 from .metrics import _fit_transfer
 from .utils._delegation import DelegatingPredictMixin
 from .utils._param_validation import (
@@ -492,7 +492,7 @@ class SourcePerturbation(BaseEstimator):
         self.x_noise = x_noise
         self.random_state = random_state
 
-    @restore_on_error
+    @_restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, sample_domain=None):
         """Draw the perturbation of ``X`` and keep its masks.
@@ -515,7 +515,7 @@ class SourcePerturbation(BaseEstimator):
         self._fit_resample(X, y, sample_domain)
         return self
 
-    @restore_on_error
+    @_restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, *, sample_domain=None):
         """Perturb the source rows of ``X`` and ``y`` and return the result.

@@ -78,7 +78,7 @@ class TCA(
 
     Parameters
     ----------
-    n_components : int, default=None
+    n_components : int or None, default=None
         Dimension of the embedding. At most the number of training rows; with
         ``kernel="linear"`` at most the rank of ``X``, and with ``n_landmarks``
         at most the number of landmarks; a larger value raises a
