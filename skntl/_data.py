@@ -23,6 +23,8 @@ skada's own datasets mark their (label-masked) target domain with ``-2``, which
 skntl reads as unlabeled target.
 """
 
+from numbers import Number
+
 import numpy as np
 
 __all__ = ["pack", "unpack", "SOURCE", "LABELED_TARGET", "UNLABELED_TARGET"]
@@ -42,6 +44,97 @@ def _as_array(a, name):
     if a.ndim == 0:
         raise ValueError(f"{name} must be array-like with one row per sample, got a scalar.")
     return a
+
+
+def _label_kind(y, name):
+    """Return ``"str"`` or ``"number"``: the kind of every label in ``y``.
+
+    Raises a ``ValueError`` naming ``name`` when the labels mix kinds (strings
+    and numbers cannot be sorted together, so no ``classes_`` exists) or hold
+    None. Returns None for an empty ``y``.
+    """
+    if y.dtype.kind in "US":
+        return "str"
+    if y.dtype.kind in "biuf":
+        return "number"
+    if y.dtype.kind != "O":
+        raise ValueError(
+            f"{name} must hold class labels (numbers or strings), got dtype {y.dtype}."
+        )
+    examples = {}
+    for value in y.ravel():
+        if isinstance(value, str):
+            kind = "str"
+        elif isinstance(value, (Number, np.number, np.bool_)):
+            kind = "number"
+        elif value is None:
+            raise ValueError(
+                f"{name} contains None. Every labeled row needs a label; pass rows "
+                "without a label as unlabeled target (Xt_u)."
+            )
+        else:
+            kind = type(value).__name__
+        examples.setdefault(kind, value)
+        if len(examples) > 1:
+            a, b = list(examples.items())[:2]
+            raise ValueError(
+                f"{name} mixes labels of different types ({a[0]} {a[1]!r} and {b[0]} "
+                f"{b[1]!r}), which cannot be sorted into classes_. Use one type for "
+                f"every label, e.g. {name}.astype(str)."
+            )
+    return next(iter(examples), None)
+
+
+def _check_label_kinds(y, yt_l, y_name="ys"):
+    """Check that ``y`` and ``yt_l`` each hold one kind of label, the same kind."""
+    kind = None if y is None else _label_kind(y, y_name)
+    kind_t = None if yt_l is None else _label_kind(yt_l, "yt_l")
+    if kind is not None and kind_t is not None and kind != kind_t:
+        words = {"str": "strings", "number": "numbers"}
+        raise ValueError(
+            f"yt_l holds {words.get(kind_t, kind_t)} but {y_name} holds "
+            f"{words.get(kind, kind)}; source and target labels must be of one type "
+            "(a target label is the same class as an equal source label)."
+        )
+
+
+def _column_names(a):
+    """Return the string column names of a DataFrame-like ``a``, else None."""
+    columns = getattr(a, "columns", None)
+    if columns is None:
+        return None
+    names = list(columns)
+    if not names or not all(isinstance(c, str) for c in names):
+        return None
+    return names
+
+
+def _check_column_names(X, parts, X_name="Xs"):
+    """Check that every target part has the source's column names, in its order.
+
+    ``parts`` maps argument names to the raw target inputs. Only parts and a
+    source that both have string column names (DataFrames) are compared:
+    their columns are used by position, so a reordered part would silently
+    pair different features.
+    """
+    reference = _column_names(X)
+    if reference is None:
+        return
+    for name, part in parts.items():
+        names = _column_names(part)
+        if names is None or names == reference:
+            continue
+        if sorted(names) == sorted(reference):
+            raise ValueError(
+                f"{name} has the columns of {X_name} in another order; columns are "
+                f"matched by position, so reorder them first: {name}[{X_name}.columns]."
+            )
+        missing = [c for c in reference if c not in names]
+        extra = [c for c in names if c not in reference]
+        raise ValueError(
+            f"{name}'s column names differ from {X_name}'s: missing {missing}, "
+            f"unexpected {extra}. Source and target must have the same features."
+        )
 
 
 def _check_pair(X, y, X_name, y_name):
@@ -100,6 +193,7 @@ def pack(Xs, ys, Xt_l=None, yt_l=None, Xt_u=None):
     >>> unpack(X, y, sd)[4].shape
     (2, 2)
     """
+    _check_column_names(Xs, {"Xt_l": Xt_l, "Xt_u": Xt_u})
     Xs, ys = _as_array(Xs, "Xs"), _as_array(ys, "ys")
     Xt_l, yt_l = _as_array(Xt_l, "Xt_l"), _as_array(yt_l, "yt_l")
     Xt_u = _as_array(Xt_u, "Xt_u")
@@ -110,6 +204,7 @@ def pack(Xs, ys, Xt_l=None, yt_l=None, Xt_u=None):
     for name, part in (("ys", ys), ("yt_l", yt_l)):
         if part is not None and part.ndim != 1:
             raise ValueError(f"{name} must be 1-D, got shape {part.shape}.")
+    _check_label_kinds(ys, yt_l)
     for name, part in (("Xt_l", Xt_l), ("Xt_u", Xt_u)):
         if part is not None and part.shape[1:] != Xs.shape[1:]:
             raise ValueError(

@@ -6,6 +6,11 @@ is written once against the packed form.  :func:`fit_target_only` builds the
 target-only twin A(∅, T) of any estimator (REFERENCE.md §4.6, D16, D17).
 """
 
+import contextlib
+import copy
+import functools
+import re
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.dummy import DummyClassifier
@@ -17,6 +22,8 @@ from ._data import (
     LABELED_TARGET,
     UNLABELED_TARGET,
     _as_array,
+    _check_column_names,
+    _check_label_kinds,
     check_sample_domain,
     pack,
     unpack,
@@ -24,7 +31,51 @@ from ._data import (
 
 __all__ = ["TransferMixin", "fit_target_only"]
 
-_INPUT_ATTRS = ("n_features_in_", "feature_names_in_")
+
+def _snapshot(obj):
+    """Shallow copy of ``vars(obj)``; containers one level deep, as fit may append to them."""
+    return {
+        k: copy.copy(v) if type(v) in (list, dict, set) else v for k, v in vars(obj).items()
+    }
+
+
+def _restore_on_error(method):
+    """Decorate ``fit`` (or ``fit_resample``) so that a call that raises changes nothing.
+
+    The instance's attributes are recorded before the call and put back when
+    it raises: an unfitted estimator stays unfitted (``check_is_fitted``
+    raises), a fitted one keeps its previous fit. Fitted objects are restored
+    by reference, so a torch module that a failing warm-start refit already
+    trained in place keeps those updates; every check that can fail on the
+    user's input runs before training starts.
+
+    Every subclass of :class:`TransferMixin` gets this on its own ``fit``
+    automatically; other estimators apply it explicitly.
+    """
+    if getattr(method, "_restores_on_error", False):
+        return method
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        saved = _snapshot(self)
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            vars(self).clear()
+            vars(self).update(saved)
+            raise
+
+    wrapper._restores_on_error = True
+    return wrapper
+
+
+def _check_estimator_instance(estimator, name):
+    """Raise a ``TypeError`` when ``estimator`` is a class rather than an instance."""
+    if isinstance(estimator, type):
+        raise TypeError(
+            f"{name} must be an estimator instance, got the class "
+            f"{estimator.__name__}; pass {estimator.__name__}() instead."
+        )
 
 
 class TransferMixin:
@@ -37,7 +88,15 @@ class TransferMixin:
 
     after which it only deals with the packed form. ``fit(X, y)`` alone is
     plain supervised learning on ``X`` (every row is source).
+
+    A subclass's ``fit`` is wrapped with ``_restore_on_error``: a fit that
+    raises leaves the estimator as it was before the call.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "fit" in cls.__dict__:
+            cls.fit = _restore_on_error(cls.__dict__["fit"])
 
     def _validate_transfer_data(
         self,
@@ -73,15 +132,14 @@ class TransferMixin:
         y : ndarray of shape (n_samples,) or None
         sample_domain : ndarray of shape (n_samples,), dtype int64
         """
-        saved = {a: vars(self)[a] for a in _INPUT_ATTRS if a in vars(self)}
+        saved = _snapshot(self)
         try:
             return self._validate_transfer_data_inner(
                 X, y, Xt_l, yt_l, Xt_u, sample_domain, y_required, check_params
             )
         except Exception:
             # validate_data sets n_features_in_ early: leave nothing half-fitted
-            for a in _INPUT_ATTRS:
-                vars(self).pop(a, None)
+            vars(self).clear()
             vars(self).update(saved)
             raise
 
@@ -94,7 +152,10 @@ class TransferMixin:
                 "Pass either the explicit target parts (Xt_l, yt_l, Xt_u) or "
                 "sample_domain for packed data, not both."
             )
-        X = validate_data(self, X, reset=True, **check_params)
+        if explicit:
+            _check_column_names(X, {"Xt_l": Xt_l, "Xt_u": Xt_u}, X_name="X")
+        with _naming("X"):
+            X = validate_data(self, X, reset=True, **check_params)
         if y is None:
             if y_required:
                 raise ValueError(
@@ -116,9 +177,10 @@ class TransferMixin:
             parts = {}
             for name, part in (("Xt_l", Xt_l), ("Xt_u", Xt_u)):
                 if part is not None:
-                    part = check_array(
-                        part, input_name=name, **{**check_params, "ensure_min_samples": 0}
-                    )
+                    with _naming(name):
+                        part = check_array(
+                            part, input_name=name, **{**check_params, "ensure_min_samples": 0}
+                        )
                     if part.shape[1:] != X.shape[1:]:
                         raise ValueError(
                             f"{name} has rows of shape {part.shape[1:]} but the "
@@ -129,9 +191,12 @@ class TransferMixin:
             if yt_l is not None:
                 yt_l = column_or_1d(_as_array(yt_l, "yt_l"), warn=True)
                 _check_finite_labels(yt_l, "yt_l")
+            _check_label_kinds(y, yt_l, y_name="y")
             X, y, sd = pack(X, y, parts["Xt_l"], yt_l, parts["Xt_u"])
         else:
             sd = check_sample_domain(sample_domain, len(X))
+            if y is not None:
+                _check_label_kinds(y[sd != UNLABELED_TARGET], None, y_name="y")
 
         source = sd > 0
         if not source.any():
@@ -150,6 +215,21 @@ class TransferMixin:
                     "of the source's."
                 )
         return X, y, sd
+
+
+@contextlib.contextmanager
+def _naming(name):
+    """Make sure a ``ValueError``/``TypeError`` raised inside names the argument ``name``.
+
+    scikit-learn's validation names its input in most messages but not all
+    (e.g. strings where numbers are needed); those get ``"<name>: "`` in front.
+    """
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        if re.search(rf"\b{re.escape(name)}\b", str(exc)):
+            raise
+        raise type(exc)(f"{name}: {exc}") from exc
 
 
 def _check_finite_labels(y, name):

@@ -9,11 +9,25 @@
 """
 
 import argparse
+import sqlite3
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 
 __all__ = ["main"]
+
+
+class _UsageError(ValueError):
+    """A mistake in the command line: reported in one line, exit status 2."""
+
+
+def _one_line(exc):
+    """Return the message of ``exc`` on one line (an OSError as 'reason: path')."""
+    if isinstance(exc, OSError) and exc.strerror:
+        text = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
 
 
 def _add_parallel(parser):
@@ -89,7 +103,7 @@ def _run_grid(spec, results, args):
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError as exc:
-            raise SystemExit(
+            raise _UsageError(
                 "--backend dask needs dask.distributed: pip install 'skntl[dask]'"
             ) from exc
         cluster = nullcontext(args.scheduler) if args.scheduler else LocalCluster(processes=True)
@@ -115,7 +129,7 @@ def _cmd_run(args):
             print(f"{name:10s} {len(expand_spec(spec)):5d} runs  {spec.get('description', '')}")
         return 0
     if args.spec is None:
-        raise SystemExit("skntl run: give a SPEC (a TOML file or a bundled spec; see --list).")
+        raise _UsageError("give a SPEC (a TOML file or a bundled spec; see --list).")
     spec = load_spec(args.spec)
     name = spec.get("name") or Path(args.spec).stem
     results = args.results or str(Path("results") / f"{name}.sqlite")
@@ -166,7 +180,7 @@ def _cmd_demo(args):
     spec = load_spec("demo")
     if args.seeds is not None:
         if args.seeds < 1:
-            raise SystemExit("--seeds must be at least 1.")
+            raise _UsageError("--seeds must be at least 1.")
         spec = dict(spec, seeds=args.seeds)
     out = Path(args.out)
     results = out / "demo.sqlite"
@@ -180,7 +194,7 @@ def _cmd_demo(args):
     png = out / "demo_weights.png"
     plot_weights(df).savefig(png, dpi=120)
     print(f"\nWeights on clean vs perturbed source rows: {png}")
-    return 0
+    return 1 if report.n_failed else 0
 
 
 _COMMANDS = {"demo": _cmd_demo, "run": _cmd_run, "table": _cmd_table, "figure": _cmd_figure}
@@ -197,13 +211,15 @@ def main(argv=None):
     Returns
     -------
     status : int
-        The exit status: 0 on success, 1 when runs failed.
+        The exit status: 0 on success, 1 when runs failed, 2 for a user error
+        (a bad argument, spec or results store), reported in one line on
+        stderr without a traceback.
     """
     args = _build_parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"skntl {args.command}: error: {exc}", file=sys.stderr)
+    except (ValueError, OSError, sqlite3.Error) as exc:
+        print(f"skntl {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -29,8 +29,8 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, pack
-from .base import TransferMixin, fit_target_only
+from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, _check_column_names, pack
+from .base import TransferMixin, _check_estimator_instance, fit_target_only
 from .model_selection import TargetSplit
 from .utils._delegation import DelegatingPredictMixin
 from .utils._param_validation import HasMethods, Interval, _fit_context, validate_params
@@ -148,6 +148,7 @@ class NegativeTransferGap(
         self : NegativeTransferGap
             The fitted estimator.
         """
+        _check_estimator_instance(self.estimator, "estimator")
         X, y, sd = self._validate_transfer_data(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
         )
@@ -284,6 +285,7 @@ def negative_transfer_gap(estimator, Xs, ys, Xt_l, yt_l, Xt_u, X_test, y_test):
     >>> res.ntg <= 0  # with 4 target labels, the source helps
     True
     """
+    _check_column_names(Xs, {"X_test": X_test})
     Xs, X_test = _as_array(Xs, "Xs"), _as_array(X_test, "X_test")
     y_test = None if y_test is None else column_or_1d(_as_array(y_test, "y_test"))
     if Xs is None or X_test is None or y_test is None:
@@ -355,6 +357,13 @@ def _row_ids(X):
     rows = np.ascontiguousarray(X.reshape(len(X), -1))
     if rows.shape[1] == 0:
         return np.zeros(len(X), dtype=np.intp)
+    if rows.dtype.hasobject:
+        # references have no byte view: key the rows by their values
+        ids = {}
+        try:
+            return np.array([ids.setdefault(tuple(r), len(ids)) for r in rows], dtype=np.intp)
+        except TypeError:  # unhashable entries: every row is its own
+            return np.arange(len(X), dtype=np.intp)
     keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))[:, 0]
     return np.unique(keys, return_inverse=True)[1].ravel()
 
@@ -416,7 +425,11 @@ def should_transfer(
               \sqrt{\Big(\frac{1}{J} + \frac{n_\text{test}}{n_\text{train}}\Big) s_d^2},
 
     where ``n_test / n_train`` is the ratio of held-out to training labeled
-    rows. The recommendation is "transfer" when the interval lies below 0,
+    rows and ``s_d^2`` is at least ``1 / (4 n_test)``, the sampling variance
+    of an accuracy measured on ``n_test`` rows when nothing is known about it
+    (with very few labels every fold can give the same NTG, e.g. when every
+    twin predicts the one labeled class; a zero variance would then claim
+    certainty). The recommendation is "transfer" when the interval lies below 0,
     "target only" when it lies above 0, and "undecided" otherwise.
 
     The twin trained on ``(cv - 1) / cv`` of the labels is weaker than one
@@ -515,7 +528,9 @@ def should_transfer(
     row_ntg = row_sum[labeled_rows] / n_repeats
     J = len(d)
     ratio = n_test.mean() / max(n_train.mean(), 1.0)
-    mean, var = float(d.mean()), (1.0 / J + ratio) * np.var(d, ddof=1)
+    # floor: an accuracy on n_test rows varies by up to 1 / (4 n_test)
+    s2 = max(float(np.var(d, ddof=1)), 1.0 / (4.0 * n_test.mean()))
+    mean, var = float(d.mean()), (1.0 / J + ratio) * s2
     half = float(stats.t.ppf(0.5 + confidence / 2, J - 1) * np.sqrt(var))
     low, high = mean - half, mean + half
     if high < 0:

@@ -28,8 +28,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._data import _as_array, check_sample_domain
-from .base import TransferMixin
+from ._data import UNLABELED_TARGET, _as_array, _label_kind, check_sample_domain
+from .base import TransferMixin, _check_estimator_instance, _restore_on_error
 from .metrics import _fit_transfer
 from .utils._delegation import DelegatingPredictMixin
 from .utils._param_validation import (
@@ -313,7 +313,17 @@ def _perturb(X, y, source, eps_x, eps_y, kind, classes, rng):
     y_mask = np.zeros(len(X), dtype=bool)
     x_mask[rows[u_x < eps_x]] = True
     y_mask[rows[u_y < eps_y]] = True
-    X_out, y_out = X.copy(), y.copy()
+    kinds = _label_kind(classes, "classes"), _label_kind(y, "ys")
+    if None not in kinds and kinds[0] != kinds[1]:
+        words = {"str": "strings", "number": "numbers"}
+        raise ValueError(
+            f"classes holds {words.get(kinds[0], kinds[0])} but ys holds "
+            f"{words.get(kinds[1], kinds[1])}; redrawn "
+            "labels would not be comparable with the others. Give classes of the "
+            "labels' type."
+        )
+    # a dtype that holds the labels and every class (e.g. longer strings)
+    X_out, y_out = X.copy(), y.astype(np.result_type(y, classes))
     if x_mask.any():
         X_out[x_mask] = _apply_noise(kind, X[x_mask], X[source], noise_rng)
     if y_mask.any():
@@ -482,6 +492,7 @@ class SourcePerturbation(BaseEstimator):
         self.x_noise = x_noise
         self.random_state = random_state
 
+    @_restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, *, sample_domain=None):
         """Draw the perturbation of ``X`` and keep its masks.
@@ -504,6 +515,7 @@ class SourcePerturbation(BaseEstimator):
         self._fit_resample(X, y, sample_domain)
         return self
 
+    @_restore_on_error
     @_fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, X, y, *, sample_domain=None):
         """Perturb the source rows of ``X`` and ``y`` and return the result.
@@ -653,6 +665,7 @@ class PerturbedSource(
         self : PerturbedSource
             The fitted estimator.
         """
+        _check_estimator_instance(self.estimator, "estimator")
         X, y, sd = self._validate_transfer_data(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
         )
@@ -660,6 +673,7 @@ class PerturbedSource(
             self.eps_x, self.eps_y, x_noise=self.x_noise, random_state=self.random_state
         )
         Xp, yp = perturbation.fit_resample(X, y, sample_domain=sd)
+        _check_classes_survive(y, yp, sd, self.eps_y)
         self.estimator_ = _fit_transfer(self.estimator, Xp, yp, sd)
         self.perturbation_ = perturbation
         self.x_perturbed_ = perturbation.x_perturbed_
@@ -676,3 +690,19 @@ class PerturbedSource(
         return validate_data(self, X, reset=False, allow_nd=True)
 
     _delegate_input = _input
+
+
+def _check_classes_survive(y, y_perturbed, sd, eps_y):
+    """Raise when the label perturbation took away a class the labeled target has."""
+    before, after = np.unique(y[sd > 0]), np.unique(y_perturbed[sd > 0])
+    gone = np.setdiff1d(before, after)
+    if gone.size:
+        labeled = np.unique(y[(sd < 0) & (sd != UNLABELED_TARGET)])
+        gone = np.intersect1d(gone, labeled)
+    if gone.size:
+        raise ValueError(
+            f"The label perturbation (eps_y={eps_y}) redrew every source row of "
+            f"class(es) {gone.tolist()}, which the labeled target (yt_l) has: the "
+            "perturbed source no longer contains them. Use a lower eps_y, another "
+            "random_state, or a source with more rows of these classes."
+        )

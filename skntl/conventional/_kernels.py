@@ -41,3 +41,36 @@ def pairwise_kernel(A, B, kernel, gamma):
     if kernel == "linear":
         return linear_kernel(A, B)
     return rbf_kernel(A, B, gamma=gamma)
+
+
+def check_kernel_scale(X, kernel):
+    """Raise a ``ValueError`` when the squared norms of ``X``'s rows overflow float64.
+
+    Both kernels are computed from inner products ``x . x'``; when ``|x|^2`` is
+    not finite, some kernel values are NaN or inf, in ``fit`` or later in
+    ``transform``.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        norms = np.einsum("ij,ij->i", X, X)
+    check_kernel_finite(norms, X, kernel)
+
+
+def check_kernel_finite(values, X, kernel):
+    """Raise a ``ValueError`` when kernel quantities overflowed float64.
+
+    Parameters
+    ----------
+    values : ndarray
+        A kernel matrix, features or another quantity computed from it.
+    X : ndarray
+        The inputs it was computed from (named in the message).
+    kernel : str
+        The kernel's name.
+    """
+    if not np.all(np.isfinite(values)):
+        raise ValueError(
+            f"The inputs' scale overflowed the {kernel} kernel: with values as large as "
+            f"{np.abs(X).max():.3g}, kernel values are not finite in float64. Scale the "
+            "features first (e.g. sklearn.preprocessing.StandardScaler)."
+        )

@@ -28,7 +28,7 @@ from ..utils._param_validation import (
     validate_params,
 )
 from ._final import FinalEstimatorMixin
-from ._kernels import median_heuristic_gamma
+from ._kernels import check_kernel_finite, check_kernel_scale, median_heuristic_gamma
 
 __all__ = ["KMM", "kmm_weights"]
 
@@ -244,7 +244,10 @@ class KMM(TransferMixin, FinalEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"final_estimator={final!r} does not accept sample_weight in fit; "
                 "KMM needs it to pass the source weights."
             )
-        X, y, sd = self._validate_transfer_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
+        X, y, sd = self._validate_transfer_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, dtype=[np.float64, np.float32]
+        )
+        check_kernel_scale(X, self.kernel)
         source, labeled = sd > 0, sd == LABELED_TARGET
         self.classes_ = np.unique(y[source])
 
@@ -262,6 +265,8 @@ class KMM(TransferMixin, FinalEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.gamma_ = float(self.gamma)
 
         K, kappa = _kmm_kernel(Xs, Xt, self.kernel, self.gamma_)
+        check_kernel_finite(K, X, self.kernel)
+        check_kernel_finite(kappa, X, self.kernel)
         self.weights_, self.n_iter_, self.objective_ = kmm_weights(
             K,
             kappa,

@@ -22,13 +22,26 @@ from .._data import UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import HasMethods, Interval, StrOptions, _fit_context
 from ._final import FinalEstimatorMixin
-from ._kernels import median_heuristic_gamma, pairwise_kernel
+from ._kernels import (
+    check_kernel_finite,
+    check_kernel_scale,
+    median_heuristic_gamma,
+    pairwise_kernel,
+)
 
 __all__ = ["TCA", "tca_components"]
 
 # Below this many rows the exact kernel problem is solved densely (LAPACK);
 # above it, matrix-free with ARPACK.
 _DENSE_MAX_ROWS = 1000
+
+# n_components=None: D28's 30 components, or fewer when the data allow fewer.
+_DEFAULT_COMPONENTS = 30
+
+# The constraint matrix K L K + mu I = u u^T + mu I of eq. (7) has condition
+# number (mu + |u|^2) / mu; below this ratio float64 loses mu against |u|^2
+# and the matrix is singular in practice (a factorisation of it fails).
+_MIN_MU_RATIO = 10 * np.finfo(np.float64).eps
 
 
 class TCA(
@@ -65,10 +78,14 @@ class TCA(
 
     Parameters
     ----------
-    n_components : int, default=30
-        Dimension of the embedding (D28: 30). At most the number of training
-        rows; with ``kernel="linear"`` at most the rank of ``X``, and with
-        ``n_landmarks`` at most the number of landmarks.
+    n_components : int or None, default=None
+        Dimension of the embedding. At most the number of training rows; with
+        ``kernel="linear"`` at most the rank of ``X``, and with ``n_landmarks``
+        at most the number of landmarks; a larger value raises a
+        ``ValueError``. None means ``min(30, that maximum)``: D28's 30
+        components whenever the data allow them (as
+        :class:`~sklearn.decomposition.PCA`'s None means "as many as the data
+        allow"). The value used is ``n_components_``.
     final_estimator : estimator, default=None
         Classifier fitted on the embedded source and labeled-target rows. None
         means :class:`~sklearn.preprocessing.StandardScaler` followed by
@@ -83,7 +100,10 @@ class TCA(
         used is ``gamma_``.
     mu : float, default=1.0
         Regularization trade-off of eq. (7); larger means weaker domain matching
-        relative to keeping variance (D28: 1).
+        relative to keeping variance (D28: 1). It must not vanish next to the
+        kernel's scale: ``fit`` raises a ``ValueError`` when ``mu`` is below
+        about ``2e-15 * |K e|^2`` (the constraint matrix would be singular in
+        float64); scale the features or raise ``mu``.
     eigen_solver : {"auto", "dense", "arpack"}, default="auto"
         Solver of the exact kernel problem. "auto" is "dense" up to 1000 rows
         and "arpack" above. Unused with ``kernel="linear"`` or ``n_landmarks``.
@@ -108,6 +128,8 @@ class TCA(
         components_``.
     eigenvalues_ : ndarray of shape (n_components,)
         Generalized eigenvalues, in decreasing order.
+    n_components_ : int
+        Dimension of the embedding (``n_components``, or its resolved default).
     gamma_ : float or None
         RBF width used (None for the linear kernel).
     final_estimator_ : estimator
@@ -156,7 +178,7 @@ class TCA(
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [Interval(Integral, 1, None, closed="left"), None],
         "final_estimator": [HasMethods(["fit", "predict"]), None],
         "kernel": [StrOptions({"linear", "rbf"})],
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
@@ -168,7 +190,7 @@ class TCA(
 
     def __init__(
         self,
-        n_components=30,
+        n_components=None,
         *,
         final_estimator=None,
         kernel="linear",
@@ -212,7 +234,11 @@ class TCA(
         self : TCA
             The fitted estimator.
         """
-        X, y, sd = self._validate_transfer_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
+        final = self._resolve_final_estimator()
+        X, y, sd = self._validate_transfer_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, dtype=[np.float64, np.float32]
+        )
+        check_kernel_scale(X, self.kernel)
         rng = check_random_state(self.random_state)
         is_source, is_target = sd > 0, sd < 0
         self.gamma_ = None
@@ -226,7 +252,6 @@ class TCA(
         e = np.zeros(len(X))
         if is_target.any():
             e[is_source], e[is_target] = 1.0 / is_source.sum(), -1.0 / is_target.sum()
-        k = self.n_components
         n = len(X)
 
         if self.kernel == "linear" or self.n_landmarks is not None:
@@ -234,31 +259,42 @@ class TCA(
                 self.X_fit_, Phi, to_coef = None, X, None
             else:
                 self.X_fit_, Phi, to_coef = self._nystroem_features(X, rng)
+            check_kernel_finite(Phi, X, self.kernel)
             U, s, Vt = np.linalg.svd(Phi, full_matrices=False)
+            check_kernel_finite(s**2, X, self.kernel)
             rank = int(np.sum(s > s[0] * max(Phi.shape) * np.finfo(float).eps)) if s.size else 0
-            if k > rank:
+            k = _resolve_n_components(self.n_components, rank)
+            if k > rank or k == 0:
                 what = (
                     f"the linear kernel on n_features={X.shape[1]}"
                     if self.kernel == "linear"
                     else f"n_landmarks={self.n_landmarks}"
                 )
+                asked = (
+                    "no component is possible" if k == 0
+                    else f"n_components={k} is larger than possible"
+                )
                 raise ValueError(
-                    f"n_components={k} is larger than possible: {what} with "
-                    f"{n} training rows gives at most {rank} components."
+                    f"{asked}: {what} with {n} training rows gives at most "
+                    f"{rank} components."
                 )
             U, s, Vt = U[:, :rank], s[:rank], Vt[:rank]
+            _check_mu(self.mu, (s**2) * (U.T @ e), X)
             G, self.eigenvalues_ = _tca_lowrank(U, s, e, self.mu, k)
             # transform(x) = phi(x) @ V diag(s) G (see _tca_lowrank)
             coef = Vt.T @ (s[:, None] * G)
             self.components_ = coef if to_coef is None else to_coef @ coef
             Z = U @ ((s**2)[:, None] * G)  # = K W for the training rows
         else:
+            k = _resolve_n_components(self.n_components, n)
             if k > n:
                 raise ValueError(
                     f"n_components={k} is larger than possible: exact TCA on "
                     f"{n} training rows gives at most {n} components."
                 )
             K = pairwise_kernel(X, X, self.kernel, self.gamma_)
+            check_kernel_finite(K, X, self.kernel)
+            _check_mu(self.mu, K @ e, X)
             solver = self.eigen_solver
             if solver == "auto":
                 solver = "dense" if n <= _DENSE_MAX_ROWS else "arpack"
@@ -270,12 +306,20 @@ class TCA(
             )
             Z = K @ self.components_
             del K
+        if not (np.isfinite(self.components_).all() and np.isfinite(Z).all()):
+            raise ValueError(
+                f"TCA's solution is not finite: with mu={self.mu:g} and inputs as large as "
+                f"{np.abs(X).max():.3g}, the eigenproblem is out of float64's range. "
+                "Scale the features (e.g. sklearn.preprocessing.StandardScaler) or "
+                "raise mu."
+            )
+        self.n_components_ = k
         signs = _column_signs(self.components_)
         self.components_ *= signs
         Z *= signs
 
         labeled = sd != UNLABELED_TARGET
-        self.final_estimator_ = clone(self._resolve_final_estimator()).fit(
+        self.final_estimator_ = clone(final).fit(
             Z[labeled], y[labeled]
         )
         self.classes_ = self.final_estimator_.classes_
@@ -285,7 +329,9 @@ class TCA(
         """Landmarks, Nyström features Phi (K ~ Phi Phi^T) and the map k(., Z) -> phi."""
         m = min(self.n_landmarks, len(X))
         landmarks = X[np.sort(rng.choice(len(X), m, replace=False))]
-        w, Q = np.linalg.eigh(pairwise_kernel(landmarks, landmarks, self.kernel, self.gamma_))
+        K_mm = pairwise_kernel(landmarks, landmarks, self.kernel, self.gamma_)
+        check_kernel_finite(K_mm, X, self.kernel)
+        w, Q = np.linalg.eigh(K_mm)
         keep = w > w.max() * 1e-10
         to_phi = Q[:, keep] / np.sqrt(w[keep])
         Phi = pairwise_kernel(X, landmarks, self.kernel, self.gamma_) @ to_phi
@@ -318,7 +364,8 @@ class TCA(
             One row per input row, in input order.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        check_kernel_scale(X, self.kernel)
         return self._embed(X)
 
     def fit_transform(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None):
@@ -339,6 +386,26 @@ class TCA(
     @property
     def _n_features_out(self):
         return self.components_.shape[1]
+
+
+def _resolve_n_components(n_components, most):
+    """``n_components``, or ``min(30, most)`` for None."""
+    if n_components is None:
+        return min(_DEFAULT_COMPONENTS, most)
+    return n_components
+
+
+def _check_mu(mu, u, X):
+    """Raise when ``u u^T + mu I`` (the constraint of eq. 7) is singular in float64."""
+    u2 = float(u @ u)
+    if mu < _MIN_MU_RATIO * u2:
+        raise ValueError(
+            f"mu={mu:g} vanishes next to the kernel's scale (|K e|^2 = {u2:.3g}, inputs "
+            f"as large as {np.abs(X).max():.3g}): the constraint matrix K L K + mu I "
+            "is singular in float64. Scale the features (e.g. "
+            "sklearn.preprocessing.StandardScaler) or use mu >= "
+            f"{_MIN_MU_RATIO * u2:.3g}."
+        )
 
 
 def _inv_sqrt_rank_one(u, mu):

@@ -58,6 +58,64 @@ from .modules import MLP, Discriminator, LeNet, ResNet50, SeparateDiscriminator,
 __all__ = ["TransferNet", "paper_preset"]
 
 _PREDICT_CHUNK = 1024
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def _check_float32_range(X, parts):
+    """Raise when float64 ``X`` holds finite values that float32 cannot represent.
+
+    The networks compute in float32, where such values become inf and every
+    output NaN. ``parts`` lists ``(argument name, row mask)`` pairs; the error
+    names the first part holding an offending row.
+    """
+    if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or X.size == 0:
+        return
+    if X.max() <= _FLOAT32_MAX and X.min() >= -_FLOAT32_MAX:
+        return
+    big = np.abs(X.reshape(len(X), -1)).max(axis=1) > _FLOAT32_MAX
+    name = next(name for name, rows in parts if np.any(big & rows))
+    raise ValueError(
+        f"{name} has values up to {np.abs(X[big]).max():.3g} in magnitude, beyond "
+        f"float32's range (±{_FLOAT32_MAX:.3g}); the networks compute in float32, "
+        "where these would be inf. Scale the features (e.g. with "
+        "sklearn.preprocessing.StandardScaler)."
+    )
+
+
+def _check_device(device):
+    """Raise a ``ValueError`` when torch cannot use ``device`` (before any work)."""
+    if device is None:
+        return
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a torch device ({exc}); use e.g. 'cpu' or 'cuda'."
+        ) from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device={device!r}, but torch.cuda.is_available() is False (this torch "
+                "was built without CUDA, or no GPU is visible); use device='cpu'."
+            )
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r}, but only {torch.cuda.device_count()} CUDA "
+                "device(s) are visible."
+            )
+    elif dev.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r}, but MPS is not available; use device='cpu'.")
+
+
+def _monitored_valid_metrics(callbacks):
+    """Names of ``valid_*`` history entries that the given callbacks monitor."""
+    names = []
+    for entry in callbacks or ():
+        cb = entry[1] if isinstance(entry, tuple) else entry
+        monitor = getattr(cb, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("valid_"):
+            names.append((type(cb).__name__, monitor))
+    return names
 
 
 def _dann_ramp(p):
@@ -427,6 +485,47 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                 f"module must be None, 'mlp', 'lenet', 'resnet50' or a torch module, "
                 f"got {self.module!r}."
             )
+        _check_device(self.device)
+
+    def _check_training_input(self, X, y, sd, explicit):
+        """Check the packed data against the estimator's settings; return the classes.
+
+        Values float32 cannot hold; a monitored ``valid_*`` metric without a
+        validation split; a warm start on other features or unseen classes.
+        The classes to encode are the labels, or ``classes_`` on a warm start.
+        """
+        if explicit:
+            parts = [("X", sd > 0), ("Xt_l", sd == LABELED_TARGET),
+                     ("Xt_u", sd == UNLABELED_TARGET)]
+        else:
+            parts = [("X", np.ones(len(X), dtype=bool))]
+        _check_float32_range(X, parts)
+        monitored = _monitored_valid_metrics(self.callbacks)
+        if monitored and (not self.train_split or not np.any(sd == LABELED_TARGET)):
+            cb, metric = monitored[0]
+            raise ValueError(
+                f"The {cb} callback monitors {metric!r}, which needs a validation "
+                "split: pass train_split=skorch.dataset.ValidSplit(0.2) (it holds out "
+                "part of the labeled target) and labeled target rows (Xt_l, yt_l), "
+                "or monitor a training metric such as 'train_loss'."
+            )
+        if self.warm_start and self.initialized_:
+            if X.shape[1:] != self._fit_shape_:
+                raise ValueError(
+                    f"warm_start=True: X has rows of shape {X.shape[1:]}, but the "
+                    f"network was fitted on rows of shape {self._fit_shape_}. Refit "
+                    "with warm_start=False to train a new network."
+                )
+            labels = y[sd != UNLABELED_TARGET]
+            unseen = np.setdiff1d(labels, self.classes_)
+            if unseen.size:
+                raise ValueError(
+                    f"warm_start=True: y contains the class(es) {unseen.tolist()} that the "
+                    f"network was not fitted on (classes_ = {self.classes_.tolist()}). "
+                    "Refit with warm_start=False to train a new network."
+                )
+            return self.classes_
+        return y[sd != UNLABELED_TARGET]
 
     def _build_module(self, input_shape, n_classes):
         module = self.module
@@ -557,10 +656,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """
         self._check_params()
         n_before = None if X is None else _num_samples(X)
+        explicit = any(part is not None for part in (Xt_l, yt_l, Xt_u))
         X, y, sd = self._validate_transfer_data(
             X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True,
             dtype=[np.float32, np.float64],
         )
+        classes = self._check_training_input(X, y, sd, explicit)
         if X.ndim not in (2, 4):
             raise ValueError(
                 f"X must be 2-D (n_samples, n_features) or 4-D images (n_samples, C, H, "
@@ -575,8 +676,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         else:
             sample_weight = np.ones(len(X))
 
-        labeled = sd != UNLABELED_TARGET
-        self._label_encoder_ = LabelEncoder().fit(y[labeled])
+        self._label_encoder_ = LabelEncoder().fit(classes)
         self.classes_ = self._label_encoder_.classes_
         self._fit_shape_ = tuple(X.shape[1:])
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
@@ -815,6 +915,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                 f"X has rows of shape {X.shape[1:]}, but {type(self).__name__} was "
                 f"fitted on rows of shape {self._fit_shape_}."
             )
+        _check_float32_range(X, [("X", np.ones(len(X), dtype=bool))])
         return torch.as_tensor(X, dtype=torch.float32)
 
     def _eval_chunks(self, fn, *tensors):

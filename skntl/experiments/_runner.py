@@ -88,6 +88,7 @@ def run_spec(spec, results, *, n_jobs=1, data_home=None, retry_failed=True, prog
     report = GridReport(n_runs=len(runs), n_skipped=len(runs) - len(pending))
     if not pending:
         return report
+    store.check_writable()  # a read-only or damaged store fails now, not after a run
     artifacts = str(store.artifacts_dir) if spec.get("artifacts", False) else None
     threads = n_threads if n_threads is not None else _threads_per_worker(n_jobs)
     name = spec.get("name")

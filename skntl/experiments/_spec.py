@@ -250,6 +250,8 @@ def expand_spec(spec):
     blocks = spec.get("grid")
     if isinstance(blocks, dict):
         blocks = [blocks]
+    if blocks and not (isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)):
+        raise ValueError(f"spec: grid must be [[grid]] tables (tasks, methods), not {blocks!r}.")
     if not blocks:
         raise ValueError("spec: needs at least one [[grid]] block.")
     seeds = _seeds(spec)

@@ -55,8 +55,21 @@ _VARIANT_NAMES = {
 }
 
 
+def _open_read_only(path):
+    """Open ``path`` with SQLite in read-only mode: reading never writes to it."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+
+
+def _open_read_write(path):
+    return sqlite3.connect(path, timeout=60)
+
+
 class ResultsStore:
     """A SQLite file of finished runs, written one atomic transaction per run.
+
+    Reading (:meth:`finished_ids`, :meth:`read_raw`) opens the file read-only
+    and never changes it. A path that is not a usable store gives a
+    ``ValueError`` that names it.
 
     Parameters
     ----------
@@ -73,11 +86,74 @@ class ResultsStore:
         """Folder holding the runs' ``<run_id>.npz`` arrays."""
         return self.path.with_suffix(".artifacts")
 
+    def _not_a_store(self, why):
+        return ValueError(f"results store {str(self.path)!r} {why}")
+
     def _connect(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = sqlite3.connect(self.path, timeout=60)
-        con.execute(_SCHEMA)
+        """Open for writing, creating the folder, the file and the table as needed."""
+        if self.path.is_dir():
+            raise self._not_a_store("is a directory; give a file path, e.g. results/study.sqlite.")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise self._not_a_store(
+                f"cannot be created: its folder {str(self.path.parent)!r} cannot be made "
+                f"({exc.strerror or exc}); is a part of the path a regular file?"
+            ) from None
+        con = None
+        try:
+            con = _open_read_write(self.path)
+            con.execute(_SCHEMA)
+        except sqlite3.Error as exc:
+            if con is not None:
+                con.close()
+            raise self._sqlite_error(exc) from None
         return con
+
+    def _sqlite_error(self, exc):
+        text = str(exc)
+        if "readonly" in text or "read-only" in text:
+            return self._not_a_store(
+                "is read-only; give a writable --results file (or fix its permissions)."
+            )
+        return self._not_a_store(f"is not a readable skntl results store (SQLite: {text}).")
+
+    def _read(self, query):
+        """Run a read-only ``query``; None when the file has no ``runs`` table yet."""
+        if self.path.is_dir():
+            raise self._not_a_store("is a directory, not a SQLite file.")
+        try:
+            con = _open_read_only(self.path)
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from None
+        try:
+            has_runs = con.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'"
+            ).fetchone()
+            if not has_runs:
+                return None
+            return pd.read_sql_query(query, con)
+        except (sqlite3.Error, pd.errors.DatabaseError) as exc:
+            raise self._sqlite_error(getattr(exc, "__cause__", None) or exc) from None
+        finally:
+            con.close()
+
+    def check_writable(self):
+        """Raise a ``ValueError`` unless runs can be written to the store.
+
+        Creates the file (and its folder) if needed and tries one write in a
+        transaction that is rolled back, so a read-only or damaged store is
+        reported before any run starts, not when the first one finishes.
+        """
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("DELETE FROM runs WHERE run_id IS NULL")
+            con.rollback()
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from None
+        finally:
+            con.close()
 
     def finished_ids(self, include_errors=False):
         """Return the ids of runs already in the store.
@@ -93,12 +169,9 @@ class ResultsStore:
         """
         if not self.path.exists():
             return set()
-        con = self._connect()
-        try:
-            query = "SELECT run_id FROM runs" + ("" if include_errors else " WHERE status = 'ok'")
-            return {row[0] for row in con.execute(query)}
-        finally:
-            con.close()
+        query = "SELECT run_id FROM runs" + ("" if include_errors else " WHERE status = 'ok'")
+        df = self._read(query)
+        return set() if df is None else set(df["run_id"])
 
     def write(self, run, record, spec_name=None):
         """Insert (or replace) one run's record in its own transaction.
@@ -132,6 +205,8 @@ class ResultsStore:
                     f"VALUES ({', '.join('?' * len(row))})",
                     tuple(row.values()),
                 )
+        except sqlite3.Error as exc:
+            raise self._sqlite_error(exc) from None
         finally:
             con.close()
 
@@ -139,11 +214,10 @@ class ResultsStore:
         """Return the table as stored, one row per run (no derived columns)."""
         if not self.path.exists():
             raise FileNotFoundError(f"results store {str(self.path)!r} does not exist.")
-        con = self._connect()
-        try:
-            return pd.read_sql_query("SELECT * FROM runs ORDER BY rowid", con)
-        finally:
-            con.close()
+        df = self._read("SELECT * FROM runs ORDER BY rowid")
+        if df is None:
+            raise self._not_a_store("has no runs table: it is not a skntl results store.")
+        return df
 
 
 def _display_name(row):
