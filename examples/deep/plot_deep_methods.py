@@ -23,7 +23,7 @@ quantity of Fig. 4(h); ω = D/(1−D), so a lower D means a lower weight).
 Run::
 
     python examples/deep/plot_deep_methods.py [--seeds 3] [--tasks office digits]
-                                               [--omega-normalize]
+                                               [--paper-gate] [--omega-normalize]
 
 The digits task needs ``SKNTL_DATA`` (or ``--data-home``). The full study
 (3 seeds, 60 epochs on A→W and 10 on MNIST→USPS) takes over an hour on two CPU
@@ -81,7 +81,10 @@ parser.add_argument("--labeled-ratio", type=float, default=0.1)
 parser.add_argument("--max-per-class", type=int, default=3,
                     help="cap on labels per class (Table 2: 3); 0 for no cap")
 parser.add_argument("--omega-normalize", action="store_true",
-                    help="divide the gate's ω by its batch mean (REFERENCE.md D10's fallback)")
+                    help="divide the gate's ω by its batch mean (skntl's gate does already)")
+parser.add_argument("--paper-gate", action="store_true",
+                    help="use the paper's gate (one adversarial discriminator, ω as is) "
+                         "instead of skntl's")
 parser.add_argument("--data-home", default=None)
 parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--max-epochs", type=int, default=None,
@@ -140,7 +143,10 @@ for task in args.tasks:
     name, Xs, ys, Xt, yt, params = TASKS[task](args.data_home)
     if args.max_epochs is not None:
         params["max_epochs"] = args.max_epochs
-    params["omega_normalize"] = args.omega_normalize
+    if args.paper_gate:
+        params["gate_variant"] = "paper"
+    if args.omega_normalize:
+        params["omega_normalize"] = True
     results[name] = run_task(name, Xs, ys, Xt, yt, params, args.methods, args.seeds, args.eps,
                              args.labeled_ratio, args.max_per_class or None)
 

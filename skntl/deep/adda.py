@@ -8,7 +8,7 @@ from torch.nn import functional as F
 
 from ..utils._param_validation import Interval
 from .engine import TransferNet, _dann_ramp
-from .gate import GATE_VARIANTS, TERMS, GateSpec, gate_step
+from .gate import TERMS, GateSpec, gate_step
 
 __all__ = ["ADDA"]
 
@@ -149,8 +149,7 @@ class ADDA(TransferNet):
         self.encoder_lr_factor = encoder_lr_factor
 
     # ------------------------------------------------------------------ hooks
-    def _gate_spec(self):
-        return GATE_VARIANTS["none"] if self.gate else _ADDA_SPEC
+    _ungated_spec = _ADDA_SPEC
 
     def _source_gate_logits(self, x, y):
         encoder = self.source_encoder_ if self._adapted() else self.module_.feature

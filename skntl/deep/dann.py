@@ -1,8 +1,7 @@
 """DANN (Ganin et al., JMLR 2016) and DANN_gate (Wang et al., CVPR 2019)."""
 
-from ..utils._param_validation import StrOptions
 from .engine import TransferNet
-from .gate import DANN_SPEC, GATE_VARIANTS
+from .gate import DANN_SPEC, PAPER_VARIANTS
 
 __all__ = ["DANN"]
 
@@ -15,12 +14,17 @@ class DANN(TransferNet):
     discriminator D(f) learns to tell target from source features and F
     receives −μ·∇ of D's loss through a gradient reversal layer.
 
-    ``gate=True`` is DANN_gate, eqs. (9)–(11): one discriminator
-    D(f, onehot_{K+1}(y)) with a ``nil`` slot is trained on the four BCE terms
-    of eq. (10), and each source row's classification loss is weighted by
-    ω = SG(D(f_s, y_s)/(1 − D(f_s, y_s))), scaled by ``gate_lambda``. With no
-    labeled target, ω comes from the marginal output (D11). ``gate_variant``
-    selects the ablations of Table 4 (REFERENCE.md §8, D23).
+    ``gate=True`` is DANN_gate: each source row's classification loss is
+    weighted by ω = SG(D(f_s, y_s)/(1 − D(f_s, y_s))) from a
+    label-conditioned discriminator, scaled by ``gate_lambda``. skntl's gate
+    (the default) keeps that discriminator out of the adversarial game: plain
+    DANN's label-free discriminator aligns the features, and a second one,
+    trained on the four BCE terms of eq. (10) on detached features, gives ω,
+    normalised per source batch. The paper's gate, ``gate_variant="full"``
+    (or ``"paper"``), uses one discriminator for both, adversarial on all
+    four terms, with ω applied as is. With no labeled target, ω comes from
+    the marginal output. ``gate_variant`` also selects the paper's
+    ablations.
 
     Parameters
     ----------
@@ -32,14 +36,16 @@ class DANN(TransferNet):
         λ of eq. (9).
     mu : float, default=1.0
         Final gradient-reversal coefficient μ (ramped by ``mu_schedule``).
-    gate_variant : {"full", "gate_only", "label_only", "joint", "marginal", "none"}, \
-default="full"
-        Used when ``gate=True``: ``"full"`` is DANN_gate; ``"gate_only"`` gates
-        with a label-free discriminator and plain eq. (7); ``"label_only"``
-        trains on eq. (10) with ω ≡ 1; ``"joint"`` / ``"marginal"`` let F
-        receive the reversed gradient of only the joint / marginal terms of
-        eq. (10); ``"none"`` trains D only to produce ω. Ignored when
-        ``gate=False``.
+    gate_variant : {None, "separate", "full", "paper", "gate_only", "label_only", "joint", \
+"marginal", "none"}, default=None
+        Used when ``gate=True``. None is skntl's gate, ``"separate"``
+        (above). The paper's: ``"full"`` (alias ``"paper"``) is its
+        DANN_gate; ``"gate_only"`` gates with a label-free discriminator and
+        plain eq. (7); ``"label_only"`` trains on eq. (10) with ω ≡ 1;
+        ``"joint"`` / ``"marginal"`` let F receive the reversed gradient of
+        only the joint / marginal terms of eq. (10); ``"none"`` trains D only
+        to produce ω. The paper's variants apply ω as is unless
+        ``omega_normalize=True``. Ignored when ``gate=False``.
     **kwargs
         Every other parameter of :class:`~skntl.deep.TransferNet`
         (``hidden_layer_sizes``, ``max_epochs``, ``batch_size``, ``lr``,
@@ -83,15 +89,12 @@ default="full"
     (3,)
     """
 
-    _parameter_constraints = {
-        **TransferNet._parameter_constraints,
-        "gate_variant": [StrOptions(set(GATE_VARIANTS))],
-    }
+    _ungated_spec = DANN_SPEC
+    _gate_variants = frozenset(PAPER_VARIANTS | {"separate"})
+    _default_gate_variant = "separate"
+    _paper_gate_variant = "full"
 
-    def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, gate_variant="full",
+    def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, gate_variant=None,
                  **kwargs):
-        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
-        self.gate_variant = gate_variant
-
-    def _gate_spec(self):
-        return GATE_VARIANTS[self.gate_variant] if self.gate else DANN_SPEC
+        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu,
+                         gate_variant=gate_variant, **kwargs)

@@ -227,12 +227,18 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         (REFERENCE.md eqs. (9)–(11)).
     gate_lambda : float, default=1.0
         λ of eq. (9), scaling the gated source loss. The paper uses 1.
-    omega_normalize : bool, default=False
-        Divide ω by its mean over the source batch before weighting
-        (REFERENCE.md D10's fallback). The paper does not (the default):
-        then a discriminator that tells every source row from the target
-        drives all ω, and with them all source supervision, towards 0;
-        normalised, only the relative trust between source rows remains.
+    gate_variant : str or None, default=None
+        Which gate ``gate=True`` uses. None: skntl's gate, chosen by a design
+        study on development tasks (see the user guide's gate page).
+        ``"paper"``: the paper's gate exactly, eqs. (9)–(11) with ω applied
+        as is. :class:`~skntl.DANN` and :class:`~skntl.PADA` take more
+        names (their docstrings list them).
+    omega_normalize : bool or None, default=None
+        Divide ω by its mean over the source batch before weighting, so that
+        only the relative trust between source rows remains. None: as the
+        gate variant does (skntl's gates normalise, the paper's variants do
+        not). Unnormalised, ω's batch mean follows the discriminator's game
+        and the source loss's scale swings with it.
     gate_warmup : float in [0, 1), default=0.0
         Fraction of training over which ω is phased in: the weight of a
         source row is ``1 + r·(ω − 1)`` with ``r`` rising linearly from 0 to 1
@@ -311,7 +317,8 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         "discriminator_hidden": ["array-like"],
         "gate": ["boolean"],
         "gate_lambda": [Interval(Real, 0, None, closed="left")],
-        "omega_normalize": ["boolean"],
+        "omega_normalize": ["boolean", None],
+        "gate_variant": [str, None],
         "gate_warmup": [Interval(Real, 0, 1, closed="left")],
         "omega_align": ["boolean"],
         "discriminator_kind": [StrOptions({"concat", "projection"})],
@@ -340,7 +347,8 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         discriminator_hidden=(256, 256),
         gate=False,
         gate_lambda=1.0,
-        omega_normalize=False,
+        gate_variant=None,
+        omega_normalize=None,
         gate_warmup=0.0,
         omega_align=False,
         discriminator_kind="concat",
@@ -379,6 +387,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.discriminator_hidden = discriminator_hidden
         self.gate = gate
         self.gate_lambda = gate_lambda
+        self.gate_variant = gate_variant
         self.omega_normalize = omega_normalize
         self.gate_warmup = gate_warmup
         self.omega_align = omega_align
@@ -417,14 +426,40 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self._classes_ = value
 
     # ------------------------------------------------------------------ hooks
+    #: The method's spec without the gate (None: no discriminator).
+    _ungated_spec = None
+    #: ``gate_variant`` names this method accepts (keys of GATE_VARIANTS), its
+    #: default (skntl's gate) and the paper's gate.
+    _gate_variants = frozenset({"detached", "none"})
+    _default_gate_variant = "detached"
+    _paper_gate_variant = "none"
+
+    def _gate_variant_name(self):
+        """Return the GATE_VARIANTS key that ``gate_variant`` selects."""
+        if self.gate_variant is None:
+            return self._default_gate_variant
+        if self.gate_variant == "paper":
+            return self._paper_gate_variant
+        return self.gate_variant
+
     def _gate_spec(self):
         """Return the :class:`~skntl.deep.gate.GateSpec` of this method, or None.
 
-        The default gives the non-adversarial gate of DAN and DeepCORAL
-        (D21): with ``gate=True`` a discriminator on detached features,
-        trained on all four terms of eq. (10), used only for ω.
+        The base class gives the gate of DAN and DeepCORAL: a discriminator
+        on detached features, trained on all four terms of eq. (10) and used
+        only for ω (their alignment is MMD or CORAL); skntl's default
+        normalises ω, the paper's (``gate_variant="paper"``) does not.
         """
-        return GATE_VARIANTS["none"] if self.gate else None
+        if not self.gate:
+            return self._ungated_spec
+        return GATE_VARIANTS[self._gate_variant_name()]
+
+    def _normalizes_omega(self):
+        """Whether ω is divided by its batch mean (``omega_normalize``, else the variant's)."""
+        if self.omega_normalize is not None:
+            return bool(self.omega_normalize)
+        spec = self._gate_spec()
+        return bool(spec is not None and spec.normalize)
 
     def _transfer_loss(self, fs, fu, fl):
         """Extra loss on the features (MMD, CORAL, ...); None for none."""
@@ -480,6 +515,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             sizes = getattr(self, name)
             if not all(isinstance(s, Integral) and s >= 1 for s in sizes):
                 raise ValueError(f"{name} must be positive integers, got {sizes!r}.")
+        allowed = {"paper", *self._gate_variants}
+        if self.gate_variant is not None and self.gate_variant not in allowed:
+            raise ValueError(
+                f"gate_variant must be None or one of {sorted(allowed)} for "
+                f"{type(self).__name__}, got {self.gate_variant!r}."
+            )
         if isinstance(self.module, str) and self.module not in {"mlp", "lenet", "resnet50"}:
             raise ValueError(
                 f"module must be None, 'mlp', 'lenet', 'resnet50' or a torch module, "
@@ -721,7 +762,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         hint = (
             " The gate's weights change the scale of the source loss from step to step "
             "when they are not normalised: set omega_normalize=True."
-            if self.gate and not self.omega_normalize
+            if self.gate and not self._normalizes_omega()
             else ""
         )
         warnings.warn(
@@ -825,10 +866,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     def _gate_weights(self, omega):
         """Return the weights the gate gives a source batch: ω, normalised and phased in.
 
-        With ``omega_normalize`` ω is divided by its batch mean; during the
-        first ``gate_warmup`` of training it is blended with 1.
+        Normalised (:meth:`_normalizes_omega`), ω is divided by its batch
+        mean; during the first ``gate_warmup`` of training it is blended with 1.
         """
-        if self.omega_normalize:
+        if self._normalizes_omega():
             omega = omega / omega.mean().clamp_min(torch.finfo(omega.dtype).tiny)
         if self.gate_warmup > 0:
             ramp = min(1.0, self._progress() / self.gate_warmup)

@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from .modules import grad_reverse
 
-__all__ = ["GATE_VARIANTS", "GateOutput", "GateSpec", "gate_step"]
+__all__ = ["GATE_VARIANTS", "PAPER_VARIANTS", "GateOutput", "GateSpec", "gate_step"]
 
 TERMS = ("marginal_target", "marginal_source", "joint_target", "joint_source")
 _MARGINAL = frozenset(TERMS[:2])
@@ -55,12 +55,17 @@ class GateSpec:
         reversed gradient reaches F, and all ``trained`` terms train a gate
         discriminator on detached features that gives ω. With False one
         discriminator does both.
+    normalize : bool, default=False
+        Whether ω is divided by its source-batch mean unless the estimator's
+        ``omega_normalize`` says otherwise. The paper's variants apply ω as
+        is; skntl's own normalise it.
     """
 
     trained: frozenset
     adversarial: frozenset
     omega: str | None
     separate: bool = False
+    normalize: bool = False
 
     @property
     def label_conditioned(self):
@@ -79,8 +84,12 @@ GATE_VARIANTS = {
     "joint": GateSpec(_ALL, frozenset(TERMS[2:]), "joint"),
     "marginal": GateSpec(_ALL, _MARGINAL, "joint"),
     "none": GateSpec(_ALL, frozenset(), "joint"),
-    "separate": GateSpec(_ALL, _MARGINAL, "joint", separate=True),
+    "separate": GateSpec(_ALL, _MARGINAL, "joint", separate=True, normalize=True),
+    "detached": GateSpec(_ALL, frozenset(), "joint", normalize=True),
 }
+
+#: The paper's gates (eqs. 9–11 with ω applied as is) and its Table 4 ablations.
+PAPER_VARIANTS = frozenset({"full", "gate_only", "label_only", "joint", "marginal", "none"})
 
 
 @dataclass

@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from ..utils._param_validation import Interval
 from .engine import TransferNet
-from .gate import GATE_VARIANTS, gate_step
+from .gate import gate_step
 from .modules import Discriminator, _mlp_layers
 
 __all__ = ["GTA"]
@@ -342,10 +342,8 @@ class GTA(TransferNet):
             _check_channels(self.get_params_for("discriminator")["channels"])
         return super().initialize()
 
-    def _gate_spec(self):
-        # D21: the gate head is trained on all four terms of eq. (10) on
-        # detached trunk features; it only produces ω.
-        return GATE_VARIANTS["none"] if self.gate else None
+    # The gate head is trained on all four terms of eq. (10) on detached
+    # trunk features and only produces ω (the base class's gate specs).
 
     def _build_discriminator(self, n_features, n_classes, spec):
         return _GTADiscriminator(

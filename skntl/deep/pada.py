@@ -6,7 +6,7 @@ import torch
 
 from ..utils._param_validation import Interval
 from .engine import TransferNet
-from .gate import DANN_SPEC, GATE_VARIANTS
+from .gate import DANN_SPEC
 
 __all__ = ["PADA"]
 
@@ -41,6 +41,13 @@ class PADA(TransferNet):
     class_weight_epochs : int, default=1
         Recompute γ every this many epochs, from predictions on every target
         input (eval mode).
+    gate_variant : {None, "separate", "full", "paper"}, default=None
+        Used when ``gate=True``. None is skntl's gate, ``"separate"``: PADA's
+        label-free adversarial discriminator plus a gate discriminator on
+        detached features, used only for ω, with ω normalised per batch.
+        ``"full"`` (alias ``"paper"``) is the paper's single
+        label-conditioned discriminator, adversarial on all four terms, ω
+        applied as is.
     **kwargs
         Every other parameter of :class:`~skntl.deep.TransferNet`.
 
@@ -89,14 +96,16 @@ class PADA(TransferNet):
         **TransferNet._parameter_constraints,
         "class_weight_epochs": [Interval(Integral, 1, None, closed="left")],
     }
+    _ungated_spec = DANN_SPEC
+    _gate_variants = frozenset({"full", "separate"})
+    _default_gate_variant = "separate"
+    _paper_gate_variant = "full"
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0,
-                 class_weight_epochs=1, **kwargs):
-        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)
+                 class_weight_epochs=1, gate_variant=None, **kwargs):
+        super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu,
+                         gate_variant=gate_variant, **kwargs)
         self.class_weight_epochs = class_weight_epochs
-
-    def _gate_spec(self):
-        return GATE_VARIANTS["full"] if self.gate else DANN_SPEC
 
     def _fit_with_streams(self, iterator, valid):
         self._target_inputs = iterator.data["xu"]

@@ -48,7 +48,10 @@ class Run:
     gate : bool
         Whether the method's discriminator gate is on.
     gate_variant : str
-        DANN's Table 4 variant (``"full"`` otherwise).
+        Which gate a gated run uses: ``"default"`` (the method's default,
+        skntl's gate), ``"paper"`` (the paper's gate) or a method's own
+        ``gate_variant`` name (DANN's Table 4 ablations). Ungated runs have
+        ``"full"``.
     eps_x, eps_y : float
         Source perturbation rates.
     labeled_ratio : float
@@ -65,7 +68,7 @@ class Run:
     method: str
     role: str = "transfer"
     gate: bool = False
-    gate_variant: str = "full"
+    gate_variant: str = "default"
     eps_x: float = 0.0
     eps_y: float = 0.0
     labeled_ratio: float = 0.1
@@ -84,7 +87,7 @@ class Run:
         params = json.loads(self.params)
         if self.method in DEEP_METHODS:
             params["gate"] = self.gate
-            if self.method == "DANN":
+            if self.gate and self.gate_variant != "default":
                 params["gate_variant"] = self.gate_variant
         params["random_state"] = self.seed  # every method in METHODS takes one
         return params
@@ -221,8 +224,9 @@ def expand_spec(spec):
     Each ``[[grid]]`` block is a Cartesian product of its lists; the runs of
     all blocks are united. Keys of a block: ``tasks`` and ``methods``
     (required); ``roles`` (default ``["transfer"]``, see :data:`ROLES`);
-    ``gate`` (default ``[false]``); ``gate_variant`` (DANN only, default
-    ``["full"]``); ``eps`` (sets ε_x = ε_y) or ``eps_x`` and ``eps_y``
+    ``gate`` (default ``[false]``); ``gate_variant`` (default
+    ``["default"]``, the method's own gate; ``"paper"`` for the paper's; any
+    name the methods' ``gate_variant`` takes); ``eps`` (sets ε_x = ε_y) or ``eps_x`` and ``eps_y``
     (default 0); ``labeled_ratio`` (default 0.1); ``max_labeled_per_class``
     (an int or ``"none"``, the default); ``twins`` (default true: add the
     target-only twin of every transfer run); ``name`` (a label, e.g. a
@@ -285,9 +289,16 @@ def expand_spec(spec):
                 f"{where}: gate=true needs deep methods; {sorted(set(methods) - DEEP_METHODS)} "
                 "have no discriminator gate."
             )
-        variants = _as_list(block.get("gate_variant", ["full"]))
-        if variants != ["full"] and (methods != ["DANN"]):
-            raise ValueError(f"{where}: gate_variant applies to DANN only.")
+        variants = _as_list(block.get("gate_variant", ["default"]))
+        for m in methods:
+            if m not in DEEP_METHODS:
+                continue
+            est = METHODS[m]()
+            known = {"default", "paper", *est._gate_variants}
+            bad = sorted(set(variants) - known)
+            if bad:
+                raise ValueError(
+                    f"{where}: {m} has no gate_variant {bad}; known: {sorted(known)}.")
         if "eps" in block:
             if "eps_x" in block or "eps_y" in block:
                 raise ValueError(f"{where}: give eps or eps_x/eps_y, not both.")

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS runs (
 """
 #: Display names of DANN's Table 4 variants (REFERENCE.md §8).
 _VARIANT_NAMES = {
-    "full": "gate", "gate_only": "gate-only", "label_only": "label-only",
+    "default": "gate", "paper": "gate-paper", "full": "gate-paper", "separate": "gate-separate",
+    "detached": "gate-detached", "gate_only": "gate-only", "label_only": "label-only",
     "joint": "joint", "marginal": "marginal", "none": "none",
 }
 

@@ -14,7 +14,7 @@ _TABLE2_METHODS = ("TCA", "KMM", "DAN", "DeepCORAL", "DANN", "ADDA", "PADA", "GT
 _TABLE3_METHODS = ("DAN", "DANN", "GTA")
 _TABLE4_ROWS = (
     "DANN", "DANN_T", "DANN_oracle", "DANN_gate-only", "DANN_label-only", "DANN_joint",
-    "DANN_marginal", "DANN_none", "DANN_gate",
+    "DANN_marginal", "DANN_none", "DANN_gate-paper", "DANN_gate",
 )
 
 
@@ -58,37 +58,39 @@ def _transfer(df):
 def _table1(df):
     runs = _transfer(df)
     runs = runs[(runs["method"] == "DANN") & (runs["eps_x"] == runs["eps_y"])
-                & runs["name"].isin(["DANN", "DANN_gate"])
+                & runs["name"].isin(["DANN", "DANN_gate", "DANN_gate-paper"])
                 & runs["max_labeled_per_class"].isna()]
-    if runs.empty:
+    if runs.empty or not {"DANN", "DANN_gate"} & set(runs["name"]):
         raise ValueError("Table 1 needs DANN and DANN_gate transfer runs with ε_x = ε_y.")
+    # Rows per (task, L%): DANN and its NTG, then each gate with its NTG and Δ.
+    gates = [(n, f"NTG{i + 2}", "Δ" if n == "DANN_gate" else "Δpaper")
+             for i, n in enumerate(g for g in ("DANN_gate", "DANN_gate-paper")
+                                   if g in set(runs["name"]))]
     epsilons = sorted(runs["eps_x"].unique())
     columns = [f"ε={e:g}" for e in epsilons] + ["Avg"]
     index, rows = [], []
     for task in runs["task"].unique():
         for ratio in sorted(runs.loc[runs["task"] == task, "labeled_ratio"].unique()):
             cells = {}
-            for name in ("DANN", "DANN_gate"):
+            for name in ["DANN", *(g for g, _, _ in gates)]:
                 for e in epsilons:
                     sel = runs[(runs["task"] == task) & (runs["labeled_ratio"] == ratio)
                                & (runs["eps_x"] == e) & (runs["name"] == name)]
                     cells[name, e] = _cell_stats(sel)
-            block = {"DANN": [], "NTG1": [], "DANN_gate": [], "NTG2": [], "Δ": []}
-            for e in epsilons:
-                (a1, s1, n1, _), (a2, s2, n2, _) = cells["DANN", e], cells["DANN_gate", e]
-                block["DANN"].append((a1, s1))
-                block["NTG1"].append(n1)
-                block["DANN_gate"].append((a2, s2))
-                block["NTG2"].append(n2)
-                block["Δ"].append(a2 - a1)
+            block = {"DANN": [(cells["DANN", e][0], cells["DANN", e][1]) for e in epsilons],
+                     "NTG1": [cells["DANN", e][2] for e in epsilons]}
+            for name, ntg, delta in gates:
+                block[name] = [(cells[name, e][0], cells[name, e][1]) for e in epsilons]
+                block[ntg] = [cells[name, e][2] for e in epsilons]
+                block[delta] = [cells[name, e][0] - cells["DANN", e][0] for e in epsilons]
             for label, values in block.items():
-                if label in ("DANN", "DANN_gate"):
+                if label.startswith("DANN"):
                     means = [m for m, _ in values]
                     cells_txt = [f"{_fmt(m)} ± {_fmt(s)}" for m, s in values]
                 else:
                     means = values
-                    cells_txt = [_fmt(v, signed=label == "Δ") for v in values]
-                cells_txt.append(_fmt(np.nanmean(means), signed=label == "Δ"))
+                    cells_txt = [_fmt(v, signed=label.startswith("Δ")) for v in values]
+                cells_txt.append(_fmt(np.nanmean(means), signed=label.startswith("Δ")))
                 index.append((task, f"{100 * ratio:g}%", label))
                 rows.append(cells_txt)
     return pd.DataFrame(rows, index=pd.MultiIndex.from_tuples(index, names=["task", "L%", ""]),
@@ -97,16 +99,17 @@ def _table1(df):
 
 def _table2(df):
     runs = _transfer(df)
-    runs = runs[runs["gate_variant"] == "full"]
+    runs = runs[~runs["gate"] | runs["name"].str.endswith(("_gate", "_gate-paper"))]
     if runs.empty:
         raise ValueError("Table 2 needs transfer runs.")
     _only_one_setting(runs, "Table 2")
     tasks = list(runs["task"].unique())
     index, rows = [], []
     deltas = {t: [] for t in tasks}
+    paper_deltas = {t: [] for t in tasks}
     for method in [m for m in _TABLE2_METHODS if m in set(runs["method"])]:
         stats = {}
-        for name in (method, f"{method}_gate"):
+        for name in (method, f"{method}_gate", f"{method}_gate-paper"):
             sel = runs[runs["name"] == name]
             if sel.empty:
                 continue
@@ -117,16 +120,21 @@ def _table2(df):
             row.append(_acc_ntg(np.nanmean(accs), np.nanmean(ntgs)))
             index.append(name)
             rows.append(row)
-        if len(stats) == 2:
-            d = [stats[f"{method}_gate"][t][0] - stats[method][t][0] for t in tasks]
+        for gated, label, store in ((f"{method}_gate", f"Δ_{method}", deltas),
+                                    (f"{method}_gate-paper", f"Δpaper_{method}", paper_deltas)):
+            if gated not in stats or method not in stats:
+                continue
+            d = [stats[gated][t][0] - stats[method][t][0] for t in tasks]
             for t, v in zip(tasks, d):
-                deltas[t].append(v)
-            index.append(f"Δ_{method}")
+                store[t].append(v)
+            index.append(label)
             rows.append([_fmt(v, signed=True) for v in d] + [_fmt(np.nanmean(d), signed=True)])
-    if any(deltas.values()):
-        avg = [np.nanmean(deltas[t]) if deltas[t] else np.nan for t in tasks]
-        index.append("ΔAvg")
-        rows.append([_fmt(v, signed=True) for v in avg] + [_fmt(np.nanmean(avg), signed=True)])
+    for label, store in (("ΔAvg", deltas), ("ΔpaperAvg", paper_deltas)):
+        if any(store.values()):
+            avg = [np.nanmean(store[t]) if store[t] else np.nan for t in tasks]
+            index.append(label)
+            rows.append([_fmt(v, signed=True) for v in avg]
+                        + [_fmt(np.nanmean(avg), signed=True)])
     return pd.DataFrame(rows, index=pd.Index(index, name="method"), columns=tasks + ["Avg"])
 
 

@@ -124,7 +124,7 @@ def test_images_train_with_lenet_and_bad_shapes_are_rejected():
     [
         (dict(mu=-0.5), "'mu' parameter"),
         (dict(batch_size=0), "'batch_size' parameter"),
-        (dict(gate=True, gate_variant="partial"), "'gate_variant' parameter"),
+        (dict(gate=True, gate_variant="partial"), "gate_variant must be None or one of"),
         (dict(gate_lambda=-1.0), "'gate_lambda' parameter"),
         (dict(module="vgg16"), "module must be None, 'mlp', 'lenet', 'resnet50'"),
         (dict(hidden_layer_sizes=(8, 0)), "hidden_layer_sizes must be positive"),

@@ -30,7 +30,7 @@ def fixture_store(tmp_path):
                 for eps in (0.3, 0.7):
                     runs = [Run(task, "DANN", "transfer", gate=g, gate_variant=v, eps_x=eps,
                                 eps_y=eps, labeled_ratio=ratio, seed=seed)
-                            for g, v in ((False, "full"), (True, "full"), (True, "joint"))]
+                            for g, v in ((False, "full"), (True, "default"), (True, "joint"))]
                     runs.append(Run(task, "DANN", "oracle", eps_x=eps, eps_y=eps,
                                     labeled_ratio=ratio, seed=seed))
                     for run in runs:

@@ -28,8 +28,10 @@ def test_params_reach_the_estimator_and_the_seed_is_its_random_state():
     spec = dict(BASE, params={"deep": {"max_epochs": 3}, "DANN": {"mu": 0.5}})
     run = next(r for r in expand_spec(spec) if r.gate)
     params = run.estimator_params()
-    assert params == {"max_epochs": 3, "mu": 0.5, "gate": True, "gate_variant": "full",
-                      "random_state": run.seed}
+    # the method's default gate: no gate_variant is passed
+    assert params == {"max_epochs": 3, "mu": 0.5, "gate": True, "random_state": run.seed}
+    paper = dict(spec, grid=[dict(BASE["grid"][0], gate=True, gate_variant="paper")])
+    assert next(iter(expand_spec(paper))).estimator_params()["gate_variant"] == "paper"
     # different parameters are different runs
     assert not {r.run_id for r in expand_spec(spec)} & {r.run_id for r in expand_spec(BASE)}
 
@@ -67,7 +69,7 @@ def test_explicit_eps_x_eps_y_and_caps():
     ({"grid": [{"tasks": ["surf:C->A"], "methods": ["SVM"]}]}, "unknown method"),
     ({"grid": [{"tasks": ["surf:C->A"], "methods": ["TCA"], "gate": True}]}, "discriminator"),
     ({"grid": [{"tasks": ["surf:C->A"], "methods": ["DAN"], "gate": True,
-                "gate_variant": "joint"}]}, "DANN only"),
+                "gate_variant": "joint"}]}, "DAN has no gate_variant"),
     ({"grid": [{"tasks": ["surf:C->A"], "methods": ["DANN"], "eps": 1.5}]}, r"\[0, 1\]"),
     ({"grid": [{"tasks": ["surf:C->A"], "methods": ["DANN"], "eps": 0.1, "eps_x": 0.2}]},
      "not both"),
