@@ -90,7 +90,7 @@ class DANN(TransferNet):
     """
 
     _ungated_spec = DANN_SPEC
-    _gate_variants = frozenset(PAPER_VARIANTS | {"separate"})
+    _gate_variants = frozenset(PAPER_VARIANTS | {"separate", "separate_align"})
     _default_gate_variant = "separate"
     _paper_gate_variant = "full"
 

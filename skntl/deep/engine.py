@@ -245,11 +245,11 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         over the first ``gate_warmup`` of the steps, so the classifier first
         learns from every source row while the discriminator learns what to
         trust. 0 gates from the first step.
-    omega_align : bool, default=False
+    omega_align : bool or None, default=None
         Also weight each source row of the adversarial alignment loss by its
         ω (divided by the batch mean), so that rows the gate distrusts are
-        not aligned with the target. Used by methods that align with a
-        discriminator (DANN, PADA).
+        not aligned with the target. None: as the gate variant does. Used by
+        the methods that align with a discriminator (DANN, PADA).
     discriminator_kind : {"concat", "projection"}, default="concat"
         How the gate's discriminator sees the label (see
         :class:`~skntl.deep.modules.Discriminator`).
@@ -320,7 +320,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         "omega_normalize": ["boolean", None],
         "gate_variant": [str, None],
         "gate_warmup": [Interval(Real, 0, 1, closed="left")],
-        "omega_align": ["boolean"],
+        "omega_align": ["boolean", None],
         "discriminator_kind": [StrOptions({"concat", "projection"})],
         "steps_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
         "mu": [Interval(Real, 0, None, closed="left")],
@@ -350,7 +350,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         gate_variant=None,
         omega_normalize=None,
         gate_warmup=0.0,
-        omega_align=False,
+        omega_align=None,
         discriminator_kind="concat",
         mu=1.0,
         mu_schedule="dann",
@@ -453,6 +453,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if not self.gate:
             return self._ungated_spec
         return GATE_VARIANTS[self._gate_variant_name()]
+
+    def _aligns_by_omega(self):
+        """Whether ω weights the alignment's source rows (``omega_align``, else the variant's)."""
+        if self.omega_align is not None:
+            return bool(self.omega_align)
+        spec = self._gate_spec()
+        return bool(spec is not None and spec.align)
 
     def _normalizes_omega(self):
         """Whether ω is divided by its batch mean (``omega_normalize``, else the variant's)."""
@@ -933,7 +940,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if spec is not None and fu is not None:
             out = gate_step(
                 self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu(),
-                source_weight=adv_weight, omega_align=self.omega_align,
+                source_weight=adv_weight, omega_align=self._aligns_by_omega(),
             )
             loss = loss + out.loss
             omega = out.omega

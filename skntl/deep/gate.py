@@ -59,6 +59,9 @@ class GateSpec:
         Whether ω is divided by its source-batch mean unless the estimator's
         ``omega_normalize`` says otherwise. The paper's variants apply ω as
         is; skntl's own normalise it.
+    align : bool, default=False
+        Whether ω also weights the source rows of the adversarial alignment
+        terms unless the estimator's ``omega_align`` says otherwise.
     """
 
     trained: frozenset
@@ -66,6 +69,7 @@ class GateSpec:
     omega: str | None
     separate: bool = False
     normalize: bool = False
+    align: bool = False
 
     @property
     def label_conditioned(self):
@@ -85,6 +89,8 @@ GATE_VARIANTS = {
     "marginal": GateSpec(_ALL, _MARGINAL, "joint"),
     "none": GateSpec(_ALL, frozenset(), "joint"),
     "separate": GateSpec(_ALL, _MARGINAL, "joint", separate=True, normalize=True),
+    "separate_align": GateSpec(_ALL, _MARGINAL, "joint", separate=True, normalize=True,
+                               align=True),
     "detached": GateSpec(_ALL, frozenset(), "joint", normalize=True),
 }
 

@@ -97,7 +97,7 @@ class PADA(TransferNet):
         "class_weight_epochs": [Interval(Integral, 1, None, closed="left")],
     }
     _ungated_spec = DANN_SPEC
-    _gate_variants = frozenset({"full", "separate"})
+    _gate_variants = frozenset({"full", "separate", "separate_align"})
     _default_gate_variant = "separate"
     _paper_gate_variant = "full"
 

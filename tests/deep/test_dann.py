@@ -320,3 +320,23 @@ def test_a_classifier_that_never_leaves_chance_gets_a_convergence_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         DANN(max_epochs=5, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+
+
+@pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
+                         ids=lambda m: m.__name__)
+def test_gate_variant_none_is_skntls_gate_and_paper_is_the_papers(method):
+    from skntl.deep.gate import GATE_VARIANTS
+
+    default, paper = method(gate=True), method(gate=True, gate_variant="paper")
+    assert default._gate_spec() is GATE_VARIANTS[method._default_gate_variant]
+    assert paper._gate_spec() is GATE_VARIANTS[method._paper_gate_variant]
+    # skntl's gate keeps its discriminator out of the adversarial game and normalises ω
+    assert not default._gate_spec().adversarial & {"joint_target", "joint_source"}
+    assert default._normalizes_omega() and not paper._normalizes_omega()
+    assert not paper._aligns_by_omega()
+    # explicit settings win over the variant's
+    assert not method(gate=True, omega_normalize=False)._normalizes_omega()
+    assert method(gate=True, gate_variant="paper", omega_normalize=True)._normalizes_omega()
+    assert not method(gate=True, omega_align=False)._aligns_by_omega()
+    with pytest.raises(ValueError, match="gate_variant must be None or one of"):
+        method(gate=True, gate_variant="bogus").fit(*_data()[:2])
