@@ -80,7 +80,8 @@ class GateSpec:
 #: Plain DANN, eqs. (5)–(7): marginal D, F adversarial on it, ω ≡ 1.
 DANN_SPEC = GateSpec(_MARGINAL, _MARGINAL, None)
 
-#: The variants of Table 4 (REFERENCE.md §8, D23), all with ``gate=True``.
+#: Every gate by name: the paper's gate and its Table 4 ablations (``PAPER_VARIANTS``), and
+#: skntl's gates ``"separate"``, ``"separate_align"`` and ``"detached"``.
 GATE_VARIANTS = {
     "full": GateSpec(_ALL, _ALL, "joint"),
     "gate_only": GateSpec(_MARGINAL, _MARGINAL, "marginal"),
