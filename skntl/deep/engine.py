@@ -778,7 +778,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             f"classifier did not learn.{hint} Try a smaller lr or more max_epochs, and check "
             "the labels.",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,  # _check_collapse, fit, the restoring wrapper, the caller
         )
 
     def _fit_with_streams(self, iterator, valid):

@@ -23,10 +23,10 @@ class PADA(TransferNet):
     target fade out of both. The labeled target enters the classification
     loss unweighted (D20).
 
-    ``gate=True`` is PADA_gate (REFERENCE.md D21): the discriminator takes
-    labels and is trained with eq. (10) (its source terms keep PADA's class
-    weights), and each source row's classification weight is multiplied by
-    ω = SG(D/(1−D)).
+    ``gate=True`` is PADA_gate: each source row's classification weight is
+    multiplied by ω = SG(D/(1−D)) from a label-conditioned discriminator
+    (``gate_variant`` says which; the paper's trains PADA's own
+    discriminator on eq. (10), its source terms keeping the class weights).
 
     Parameters
     ----------
@@ -41,13 +41,17 @@ class PADA(TransferNet):
     class_weight_epochs : int, default=1
         Recompute γ every this many epochs, from predictions on every target
         input (eval mode).
-    gate_variant : {None, "separate", "full", "paper"}, default=None
-        Used when ``gate=True``. None is skntl's gate, ``"separate"``: PADA's
-        label-free adversarial discriminator plus a gate discriminator on
-        detached features, used only for ω, with ω normalised per batch.
-        ``"full"`` (alias ``"paper"``) is the paper's single
-        label-conditioned discriminator, adversarial on all four terms, ω
-        applied as is.
+    gate_variant : {None, "detached", "separate", "separate_align", "full", "paper"}, \
+default=None
+        Used when ``gate=True``. None is skntl's gate, ``"detached"``: a
+        label-conditioned discriminator on detached features gives ω,
+        normalised per batch, and the features are not aligned
+        adversarially (PADA's class weights still weight the classification
+        loss). ``"separate"`` keeps PADA's class-weighted adversarial
+        discriminator beside that gate (``"separate_align"`` also weights
+        the alignment's rows by ω). ``"full"`` (alias ``"paper"``) is the
+        paper's single label-conditioned discriminator, adversarial on all
+        four terms, ω applied as is. See :class:`~skntl.DANN`.
     **kwargs
         Every other parameter of :class:`~skntl.deep.TransferNet`.
 
@@ -97,8 +101,8 @@ class PADA(TransferNet):
         "class_weight_epochs": [Interval(Integral, 1, None, closed="left")],
     }
     _ungated_spec = DANN_SPEC
-    _gate_variants = frozenset({"full", "separate", "separate_align"})
-    _default_gate_variant = "separate"
+    _gate_variants = frozenset({"full", "detached", "separate", "separate_align"})
+    _default_gate_variant = "detached"
     _paper_gate_variant = "full"
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0,
