@@ -766,12 +766,15 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         chance = float(-(p * np.log(p)).sum())
         if not ce or chance <= 0 or min(ce) < self._collapse_ratio * chance:
             return
-        hint = (
-            " The gate's weights change the scale of the source loss from step to step "
-            "when they are not normalised: set omega_normalize=True."
-            if self.gate and not self._normalizes_omega()
-            else ""
-        )
+        spec = self._gate_spec() if self.gate else None
+        hint = ""
+        if spec is not None and spec.adversarial & {"joint_target", "joint_source"}:
+            hint = (" This gate trains its label-aware discriminator adversarially, which can "
+                    "erase the classes from the features: use skntl's gate "
+                    "(gate_variant=None).")
+        elif spec is not None and not self._normalizes_omega():
+            hint = (" The gate's weights change the scale of the source loss from step to step "
+                    "when they are not normalised: set omega_normalize=True.")
         warnings.warn(
             f"{type(self).__name__}'s training classification loss never fell clearly below "
             f"chance level (lowest epoch mean {min(ce):.3f}, chance {chance:.3f}): the "

@@ -312,8 +312,12 @@ def test_a_classifier_that_never_leaves_chance_gets_a_convergence_warning():
     X, y = rng.randn(200, 5), rng.randint(0, 4, 200)  # labels unrelated to X
     with pytest.warns(ConvergenceWarning, match="chance level"):
         DANN(max_epochs=3, random_state=0, **{**SMALL, "lr": 1e-9}).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="gate_variant=None"):
+        DANN(gate=True, gate_variant="full", max_epochs=3,
+             random_state=0, **{**SMALL, "lr": 1e-9}).fit(
+            X, y, X[:40], y[:40], X[40:])
     with pytest.warns(ConvergenceWarning, match="omega_normalize=True"):
-        DANN(gate=True, gate_variant="full", omega_normalize=False, max_epochs=3,
+        DANN(gate=True, gate_variant="none", max_epochs=3,
              random_state=0, **{**SMALL, "lr": 1e-9}).fit(
             X, y, X[:40], y[:40], X[40:])
     Xs, ys, Xl, yl, Xu, _, _ = _data()
