@@ -803,7 +803,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self.notify("on_train_end", X=None, y=None)
 
     #: Per-batch history entries whose epoch means are recorded; a method adds its own.
-    _epoch_mean_keys = ("clf_loss", "clf_ce", "clf_acc", "d_loss", "transfer_loss", "omega_mean")
+    _epoch_mean_keys = ("clf_loss", "clf_ce", "d_loss", "transfer_loss", "omega_mean")
 
     def _record_epoch_means(self):
         batches = self.history[-1]["batches"]
@@ -893,10 +893,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         weight); ``omega`` (the gate, detached) goes through
         :meth:`_gate_weights`, multiplies it, and the source term is scaled
         by ``gate_lambda``. The labeled target adds plain cross-entropy.
-        Records ``clf_loss``, ``omega_mean`` (of the raw ω), and ``clf_ce``
-        and ``clf_acc``: the unweighted cross-entropy and the accuracy on the
-        labeled-target batch (on the source batch without labeled target),
-        which the collapse check compares with chance.
+        Records ``clf_loss``, ``omega_mean`` (of the raw ω), and ``clf_ce``:
+        the unweighted cross-entropy on the labeled-target batch (on the
+        source batch without labeled target), which the collapse check
+        compares with chance.
         """
         record = self.history.record_batch
         if fl is None:
@@ -909,9 +909,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             ce_l = F.cross_entropy(logits_l, yl, reduction="none")
             loss_l = (ce_l * wl).mean()
         ce = F.cross_entropy(logits_s, ys, reduction="none")
-        logits_m, y_m = (logits_s, ys) if fl is None else (logits_l, yl)
         record("clf_ce", (ce if fl is None else ce_l).mean().item())
-        record("clf_acc", (logits_m.argmax(1) == y_m).float().mean().item())
         ce_s = ce * ws
         if omega is None:
             loss = ce_s.mean()
