@@ -97,7 +97,10 @@ def load_spec(spec):
     """Read a spec: a path to a TOML file, a bundled spec's name, or a dict.
 
     Bundled specs (``skntl run --list`` shows them) are ``demo``,
-    ``table1``...``table4``, ``figure3`` and ``figure4``.
+    ``table1``...``table4``, ``figure3`` and ``figure4`` (the study),
+    ``gate_design`` (the study that chose the default gate, on development
+    tasks only) and ``gate_weights`` (how far each method's gate distrusts
+    rows with a changed label, on the study's tasks).
 
     Parameters
     ----------

@@ -137,3 +137,10 @@ def test_the_gate_design_spec_keeps_the_test_tasks_out():
     assert not {r.task for r in runs} & test_tasks
     names = [b["name"] for b in load_spec("gate_design")["grid"]]
     assert len(names) == len(set(names)) >= 9
+
+
+def test_the_gate_weights_spec_runs_every_deep_method_gated_without_twins():
+    runs = expand_spec("gate_weights")
+    assert {r.role for r in runs} == {"transfer"} and all(r.gate for r in runs)
+    assert {r.method for r in runs} == {"DAN", "DeepCORAL", "DANN", "ADDA", "PADA", "GTA"}
+    assert {(r.eps_y, r.labeled_ratio) for r in runs} == {(0.7, 0.3)}
