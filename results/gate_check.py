@@ -103,12 +103,23 @@ def table2(df):
 
 def weights(df):
     print("## ω of label-changed over clean source rows, ε = 0.7, L% = 30, 5 seeds\n")
+    print("Mean ω of the rows whose label was changed (input intact) over the mean ω of "
+          "clean rows, each the mean over seeds of the per-run group means "
+          "(`skntl run gate_weights`).\n")
     df = df[(df["role"] == "transfer") & (df["status"] == "ok") & df["gate"]]
     g = df.groupby(["name", "task"])
     ratio = (g["omega_y_changed"].mean() / g["omega_clean"].mean()).unstack("task")
     names = [f"{m}_gate" for m in DEEP] + ["DANN_gate-paper"]
     ratio = ratio.reindex([n for n in names if n in ratio.index])
     print(_markdown(ratio.round(2).rename_axis("method")))
+    print()
+    per_run = (df["omega_y_changed"] / df["omega_clean"]).groupby(
+        [df["name"], df["task"]]).agg(["median", "min", "max"])
+    print("The same ratio per run (median, and range over the 5 seeds): a run whose rows "
+          "get a few very large ω moves the pooled means above.\n")
+    cell = per_run.apply(lambda r: f"{r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f})", axis=1)
+    cell = cell.unstack("task").reindex(ratio.index)
+    print(_markdown(cell.rename_axis("method")))
     print()
     if "DANN_gate" in ratio.index:
         worst = ratio.loc["DANN_gate"].max()
