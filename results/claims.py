@@ -234,16 +234,20 @@ def c26_c27():
         return
     print("Figure 4 (skntl figure 4 results/figure4.sqlite)")
     folder = HERE / "figure4.artifacts"
-    for name in ("DANN", "DANN_gate"):
-        row = df[(df["name"] == name) & (df["role"] == "transfer")].iloc[0]
-        with np.load(folder / f"{row['run_id']}.npz") as f:
+    for name in ("DANN", "DANN_gate-paper", "DANN_gate"):
+        rows = df[(df["name"] == name) & (df["role"] == "transfer")]
+        if rows.empty:
+            continue
+        with np.load(folder / f"{rows.iloc[0]['run_id']}.npz") as f:
             d, pert = f["d"], f["x_mask"] | f["y_mask"]
         hist, edges = np.histogram(d, bins=100, range=(0, 1))
-        print(f"  C26 {name}: D on source rows: mean {d.mean():.2f}, mode bin "
-              f"{edges[hist.argmax()]:.2f}, 5–95% range {np.percentile(d, 5):.2f}–"
-              f"{np.percentile(d, 95):.2f}, share < 0.4: {(d < 0.4).mean():.0%}")
-        print(f"  C27 {name}: mean D perturbed {d[pert].mean():.2f} vs unperturbed "
-              f"{d[~pert].mean():.2f} ({pert.mean():.0%} of rows perturbed)")
+        print(f"  C26 {name}: D on source rows: mean {d.mean():.3f}, mode bin "
+              f"{edges[hist.argmax()]:.2f}, 5–95% range {np.percentile(d, 5):.3f}–"
+              f"{np.percentile(d, 95):.3f}, share < 0.4: {(d < 0.4).mean():.0%}")
+        omega = d / (1 - d)
+        print(f"  C27 {name}: mean D perturbed {d[pert].mean():.3f} vs unperturbed "
+              f"{d[~pert].mean():.3f} ({pert.mean():.0%} of rows perturbed); mean ω "
+              f"perturbed / unperturbed {omega[pert].mean() / omega[~pert].mean():.2f}")
 
 
 def gate_groups():

@@ -90,6 +90,9 @@ def _build_parser():
                         help="L% of Figure 3(a) (default 0.2) or of Figure 4 (default 0.3)")
     figure.add_argument("--cap", type=int, default=3,
                         help="Figure 3(a): labels per class cap of its runs (0: none; default 3)")
+    figure.add_argument("--gated", default="DANN_gate",
+                        help="Figure 4: the gated model beside DANN (default: DANN_gate, "
+                             "skntl's gate; DANN_gate-paper: the paper's)")
     figure.add_argument("-o", "--output", default=None,
                         help="PNG file (default: figure<N>.png beside the store)")
     return parser
@@ -171,7 +174,7 @@ def _cmd_figure(args):
         fig = plot_figure3(df, args.task, cap_a=args.cap or None, **setting)
     else:
         fig = plot_figure4(df, ResultsStore(args.results).artifacts_dir, args.task,
-                           seed=args.seed, **setting)
+                           seed=args.seed, gated=args.gated, **setting)
     output = args.output or str(Path(args.results).with_name(f"figure{args.number}.png"))
     fig.savefig(output, dpi=120)
     print(f"Figure {args.number} written to {output}")

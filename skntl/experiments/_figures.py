@@ -116,14 +116,15 @@ def _pick(df, name, task, eps, labeled_ratio, seed):
 
 
 def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.3, seed=0,
-                 threshold=0.4, max_points=1500, random_state=0):
+                 threshold=0.4, max_points=1500, random_state=0, gated="DANN_gate"):
     """Figure 4: t-SNE of bottleneck features, D's outputs and their group means.
 
     Reads the arrays a run saved (spec ``artifacts = true``) for DANN and
-    DANN_gate. Top row, coloured by domain: (a) DANN, (b) DANN_gate with
-    source rows of weight > ``threshold`` highlighted, (c) DANN_gate keeping
-    only those rows; (d) histograms of D's output on every source row
-    (REFERENCE.md D27: D, not ω; DANN's marginal D, DANN_gate's joint D).
+    the gated model named by ``gated``. Top row, coloured by domain: (a) DANN,
+    (b) the gated model with source rows of weight > ``threshold``
+    highlighted, (c) the gated model keeping only those rows; (d) histograms
+    of D's output on every source row (D, not ω; DANN's marginal D, the gated
+    model's joint D).
     Bottom row: (e)–(g) the same embeddings coloured by class, (h) the mean D
     output on perturbed vs unperturbed source rows (D4).
 
@@ -145,6 +146,13 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
         Rows per domain given to t-SNE (a random subset beyond that).
     random_state : int, default=0
         Seeds the subset and t-SNE.
+    gated : str, default="DANN_gate"
+        The gated model to show beside DANN, by its name in ``results``:
+        ``"DANN_gate"`` (skntl's gate) or ``"DANN_gate-paper"`` (the
+        paper's). skntl's gate trains D on detached features, so D tells
+        source from target pairs apart and its raw output is near 0 on
+        every source row; only ω relative to its batch mean weights
+        training, and the fixed ``threshold`` says little about it.
 
     Returns
     -------
@@ -155,7 +163,7 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
     plt = _pyplot()
     df, task = _select_task(results, task)
     arrays = {}
-    for name in ("DANN", "DANN_gate"):
+    for name in ("DANN", gated):
         run_id = _pick(df, name, task, eps, labeled_ratio, seed)["run_id"]
         path = Path(artifacts_dir) / f"{run_id}.npz"
         if not path.exists():
@@ -164,8 +172,8 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
             arrays[name] = dict(f)
     rng = np.random.RandomState(random_state)
     fig, axes = plt.subplots(2, 4, figsize=(17, 8), constrained_layout=True)
-    panels = (("DANN", False, "(a) DANN", "(e)"), ("DANN_gate", False, "(b) DANN_gate", "(f)"),
-              ("DANN_gate", True, f"(c) DANN_gate, source weight > {threshold:g}", "(g)"))
+    panels = (("DANN", False, "(a) DANN", "(e)"), (gated, False, f"(b) {gated}", "(f)"),
+              (gated, True, f"(c) {gated}, source weight > {threshold:g}", "(g)"))
     for col, (name, keep_trusted, title, title_class) in enumerate(panels):
         a = arrays[name]
         src_rows = np.flatnonzero(a["d"] > threshold) if keep_trusted else np.arange(len(a["d"]))
@@ -178,8 +186,8 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
         trusted = a["d"][src_rows] > threshold
         ax = axes[0, col]
         ax.scatter(*emb[:ns][~trusted].T, s=4, c="tab:red", label="source")
-        ax.scatter(*emb[:ns][trusted].T, s=4, c="gold" if name == "DANN_gate" else "tab:red",
-                   label=f"source, weight > {threshold:g}" if name == "DANN_gate" else None)
+        ax.scatter(*emb[:ns][trusted].T, s=4, c="gold" if name == gated else "tab:red",
+                   label=f"source, weight > {threshold:g}" if name == gated else None)
         ax.scatter(*emb[ns:].T, s=4, c="tab:blue", label="target")
         ax.set_title(title)
         ax.legend(loc="best", fontsize=7, markerscale=3)
@@ -192,21 +200,20 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
             ax.set_yticks([])
     bins = np.linspace(0, 1, 101)
     axes[0, 3].hist(arrays["DANN"]["d"], bins=bins, color="tab:green", alpha=0.7, label="DANN")
-    axes[0, 3].hist(arrays["DANN_gate"]["d"], bins=bins, color="tab:blue", alpha=0.7,
-                    label="DANN_gate")
+    axes[0, 3].hist(arrays[gated]["d"], bins=bins, color="tab:blue", alpha=0.7, label=gated)
     axes[0, 3].set_xlabel("Weight")
     axes[0, 3].set_ylabel("Frequency")
     axes[0, 3].set_title("(d) Source sample weights")
     axes[0, 3].legend()
     means = []
-    for name in ("DANN", "DANN_gate"):
+    for name in ("DANN", gated):
         a = arrays[name]
         perturbed = a["x_mask"] | a["y_mask"]
         means.append((a["d"][perturbed].mean(), a["d"][~perturbed].mean()))
     x = np.arange(2)
     axes[1, 3].bar(x - 0.18, [m[0] for m in means], 0.36, color="tab:red", label="perturbed")
     axes[1, 3].bar(x + 0.18, [m[1] for m in means], 0.36, color="tab:blue", label="unperturbed")
-    axes[1, 3].set_xticks(x, ["DANN", "DANN_gate"])
+    axes[1, 3].set_xticks(x, ["DANN", gated])
     axes[1, 3].set_ylabel("Avg Weight")
     axes[1, 3].set_title("(h) Average weights")
     axes[1, 3].legend()

@@ -150,6 +150,9 @@ def test_figure4_reads_artifacts_and_labels_its_panels(fixture_store, tmp_path):
     heights = [p.get_height() for p in bars.patches]
     with np.load(next(fixture_store.artifacts_dir.glob("*.npz"))) as f:
         assert any(np.isclose(h, f["d"][f["x_mask"] | f["y_mask"]].mean()) for h in heights)
+    assert fig.axes[1].get_title() == "(b) DANN_gate"
+    with pytest.raises(ValueError, match="no DANN_gate-paper run"):
+        plot_figure4(df, fixture_store.artifacts_dir, "surf:C->A", gated="DANN_gate-paper")
     _png_ok(fig, tmp_path / "fig4.png")
 
 
