@@ -14,10 +14,13 @@ Each timing is the best of ``repeats`` interleaved runs.
 
 import argparse
 import time
+import warnings
 
 import numpy as np
 import torch
 from bench_dann import BATCH, EPOCHS, data
+
+from sklearn.exceptions import ConvergenceWarning
 
 from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL
 
@@ -32,6 +35,9 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     args = parser.parse_args()
+    # Timing only: a few epochs on synthetic data need not learn, and the collapse
+    # warning would bury the table.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     torch.set_num_threads(args.threads)
     Xs, ys, Xt, yt = data()
     names = ["DANN", *[m for m in args.methods if m != "DANN"]]
