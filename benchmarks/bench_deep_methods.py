@@ -19,7 +19,6 @@ import warnings
 import numpy as np
 import torch
 from bench_dann import BATCH, EPOCHS, data
-
 from sklearn.exceptions import ConvergenceWarning
 
 from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL
