@@ -13,13 +13,16 @@ source inputs corrupted, 70% of the labels redrawn at random, independently),
 the target is split 50/50 and L% = 10% of the target-train rows are labeled
 (``split_target``). Each row prints the target-test accuracy of
 
-* DANN (eqs. 5–7), DANN_gate (eqs. 9–11), the oracle DANN that trains on the
+* DANN (eqs. 5–7), DANN_gate (skntl's gate; ``gate_variant="paper"`` gives
+  the paper's eqs. 9–11), the oracle DANN that trains on the
   unperturbed source rows only (``sample_weight`` 0/1, Table 4), and
 * DANN_T, the target-only twin (``fit_target_only``, D16),
 
 with NTG = acc(DANN_T) − acc(method) (positive = negative transfer), and the
 mean gate weight ω that DANN_gate gives clean source rows and rows whose
-input, label or both were perturbed (REFERENCE.md D4).
+input, label or both were perturbed, relative to its mean over all source
+rows (skntl's gate normalises ω per batch, so only this relative weight
+counts in training) (REFERENCE.md D4).
 
 Run::
 
@@ -110,6 +113,7 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
         for m, est in models.items():
             rows[m].append(100 * est.score(Xte, yte))
         _, w = models["DANN_gate"].predict_weights(Xp, yp)
+        w = w / w.mean()  # relative trust: 1 = the average source row
         groups = {
             "clean": ~perturbed,
             "x only": x_mask & ~y_mask,
@@ -127,7 +131,7 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
         ntg = "" if m == "DANN_T" else f"{acc_t - np.mean(accs):6.1f}"
         print(f"  {m:<12} {np.mean(accs):7.1f} {np.std(accs, ddof=1) if seeds > 1 else 0:6.1f} "
               f"{ntg:>6}")
-    print("  mean ω (DANN_gate) by source group (D4): " + ", ".join(
+    print("  mean ω / mean over the source (DANN_gate) by source group (D4): " + ", ".join(
         f"{group} {np.nanmean(values):.3f}" for group, values in omega.items()))
     return rows, omega
 
@@ -145,8 +149,8 @@ for task in args.tasks:
 # -------------------------------
 # Left: target-test accuracy (the dashed line is the twin DANN_T, so a bar
 # below it is negative transfer). Right: the mean ω that DANN_gate gives each
-# group of source rows; the gate helps when perturbed rows get less weight
-# than clean ones.
+# group of source rows, over its mean on all source rows; the gate helps when
+# perturbed rows get less weight than clean ones.
 fig, axes = plt.subplots(len(results), 2, figsize=(10, 3.6 * len(results)),
                          layout="constrained", squeeze=False)
 for (ax_acc, ax_w), (name, (rows, omega)) in zip(axes, results.items()):
@@ -159,7 +163,7 @@ for (ax_acc, ax_w), (name, (rows, omega)) in zip(axes, results.items()):
     ax_acc.legend(loc="lower right")
     ax_w.bar(list(omega), [np.nanmean(v) for v in omega.values()],
              color=["C2", "C3", "C3", "C3"])
-    ax_w.set_ylabel("mean ω (DANN_gate)")
+    ax_w.set_ylabel("mean ω / source mean (DANN_gate)")
     ax_w.set_xlabel("source rows perturbed in")
     ax_w.set_title("gate weight by source group", fontsize="medium")
 plt.show()
