@@ -97,7 +97,6 @@ class DANN(TransferNet):
 
     _ungated_spec = DANN_SPEC
     _gate_variants = frozenset(PAPER_VARIANTS | {"detached", "separate", "separate_align"})
-    _default_gate_variant = "detached"
     _paper_gate_variant = "full"
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, gate_variant=None,

@@ -52,7 +52,7 @@ from torch.nn import functional as F
 from .._data import LABELED_TARGET, UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import Interval, StrOptions
-from .gate import GATE_VARIANTS, gate_step, omega_from_logits
+from .gate import GATE_VARIANTS, gate_step, normalize_omega, omega_from_logits
 from .modules import MLP, Discriminator, LeNet, ResNet50, SeparateDiscriminator, TransferModule
 
 __all__ = ["TransferNet", "paper_preset"]
@@ -454,19 +454,20 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             return self._ungated_spec
         return GATE_VARIANTS[self._gate_variant_name()]
 
+    def _gate_option(self, value, field):
+        """``value`` when set, else the gate variant's ``field`` (False without a gate)."""
+        if value is not None:
+            return bool(value)
+        spec = self._gate_spec()
+        return bool(spec is not None and getattr(spec, field))
+
     def _aligns_by_omega(self):
         """Whether ω weights the alignment's source rows (``omega_align``, else the variant's)."""
-        if self.omega_align is not None:
-            return bool(self.omega_align)
-        spec = self._gate_spec()
-        return bool(spec is not None and spec.align)
+        return self._gate_option(self.omega_align, "align")
 
     def _normalizes_omega(self):
         """Whether ω is divided by its batch mean (``omega_normalize``, else the variant's)."""
-        if self.omega_normalize is not None:
-            return bool(self.omega_normalize)
-        spec = self._gate_spec()
-        return bool(spec is not None and spec.normalize)
+        return self._gate_option(self.omega_normalize, "normalize")
 
     def _transfer_loss(self, fs, fu, fl):
         """Extra loss on the features (MMD, CORAL, ...); None for none."""
@@ -880,7 +881,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         mean; during the first ``gate_warmup`` of training it is blended with 1.
         """
         if self._normalizes_omega():
-            omega = omega / omega.mean().clamp_min(torch.finfo(omega.dtype).tiny)
+            omega = normalize_omega(omega)
         if self.gate_warmup > 0:
             ramp = min(1.0, self._progress() / self.gate_warmup)
             omega = 1.0 + ramp * (omega - 1.0)

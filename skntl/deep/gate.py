@@ -144,8 +144,15 @@ def omega_from_logits(logits, clamp=1e-4):
     return torch.exp(logits.detach().clamp(-bound, bound))
 
 
-def _normalized(omega):
+def normalize_omega(omega):
+    """Divide ω by its batch mean, keeping only the relative trust between rows."""
     return omega / omega.mean().clamp_min(torch.finfo(omega.dtype).tiny)
+
+
+def _times_omega(source_weight, omega):
+    """``source_weight`` (None: all ones) times the batch-normalised ω."""
+    w = normalize_omega(omega)
+    return w if source_weight is None else source_weight * w
 
 
 def gate_step(
@@ -188,8 +195,7 @@ def gate_step(
             yl, clamp=clamp,
         )
         if omega_align and gate.omega is not None:
-            w = _normalized(gate.omega)
-            source_weight = w if source_weight is None else source_weight * w
+            source_weight = _times_omega(source_weight, gate.omega)
         align = gate_step(
             discriminator.align, GateSpec(spec.adversarial & _MARGINAL, spec.adversarial, None),
             fs, ys, fu, mu=mu, source_weight=source_weight,
@@ -249,8 +255,7 @@ def gate_step(
         omega = omega_from_logits(logits[f"{omega_from}_source"], clamp)
     align_weight = source_weight
     if omega_align and omega is not None:
-        align_weight = _normalized(omega) if source_weight is None else source_weight * _normalized(
-            omega)
+        align_weight = _times_omega(source_weight, omega)
 
     terms = {}
     loss = fs.new_zeros(())

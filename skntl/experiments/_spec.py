@@ -34,6 +34,17 @@ _GRID_KEYS = {
 GATE_ONLY_PARAMS = frozenset({
     "gate_lambda", "omega_normalize", "gate_warmup", "omega_align", "discriminator_kind",
 })
+
+
+def without_gate_params(params):
+    """Return a run's ``params`` (JSON) less the gate-only parameters."""
+    values = json.loads(params)
+    if not GATE_ONLY_PARAMS & set(values):
+        return params
+    kept = {k: v for k, v in values.items() if k not in GATE_ONLY_PARAMS}
+    return json.dumps(kept, sort_keys=True, separators=(",", ":"))
+
+
 _SPEC_KEYS = {"name", "description", "seeds", "grid", "params", "artifacts"}
 
 
@@ -210,10 +221,7 @@ def _normalise(run):
     role = run["role"]
     if not run["gate"] or role != "transfer":
         run["gate"], run["gate_variant"] = False, "full"
-        params = json.loads(run["params"])
-        if GATE_ONLY_PARAMS & set(params):
-            params = {k: v for k, v in params.items() if k not in GATE_ONLY_PARAMS}
-            run["params"] = json.dumps(params, sort_keys=True, separators=(",", ":"))
+        run["params"] = without_gate_params(run["params"])
     if role in ("twin", "labeled_only"):
         run["eps_x"] = run["eps_y"] = 0.0
     if role == "source_only":
@@ -296,8 +304,7 @@ def expand_spec(spec):
         for m in methods:
             if m not in DEEP_METHODS:
                 continue
-            est = METHODS[m]()
-            known = {"default", "paper", *est._gate_variants}
+            known = {"default", "paper", *METHODS[m]._gate_variants}
             bad = sorted(set(variants) - known)
             if bad:
                 raise ValueError(

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ._spec import GATE_ONLY_PARAMS, Run
+from ._spec import Run, without_gate_params
 
 __all__ = ["ResultsStore", "load_results"]
 
@@ -266,19 +266,13 @@ def load_results(path, include_errors=False):
     df["max_labeled_per_class"] = df["max_labeled_per_class"].astype("Int64")
     df["name"] = [_display_name(row) for _, row in df.iterrows()] if len(df) else []
     # A twin has no gate: it shares the run's parameters less the gate-only ones.
-    df["twin_params"] = [_without_gate_params(p) for p in df["params"]]
+    df["twin_params"] = [without_gate_params(p) for p in df["params"]]
     key = ["task", "method", "twin_params", "labeled_ratio", "max_labeled_per_class", "seed"]
     twins = df.loc[(df["role"] == "twin") & (df["status"] == "ok"), key + ["accuracy"]]
     twins = twins.rename(columns={"accuracy": "acc_twin"}).drop_duplicates(key)
     df = df.merge(twins, on=key, how="left")
     df["ntg"] = df["acc_twin"] - df["accuracy"]
     return df.drop(columns="twin_params")
-
-
-def _without_gate_params(params):
-    values = json.loads(params)
-    kept = {k: v for k, v in values.items() if k not in GATE_ONLY_PARAMS}
-    return json.dumps(kept, sort_keys=True, separators=(",", ":"))
 
 
 def runs_of(df):
