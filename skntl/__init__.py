@@ -17,6 +17,7 @@ from .metrics import (
 )
 from .model_selection import TargetSplit, split_target
 from .perturbation import PerturbedSource, SourcePerturbation, perturb_source
+from .safe import SafeTransfer
 
 __version__ = "0.1.0.dev0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "NegativeTransferGap",
     "PADA",
     "PerturbedSource",
+    "SafeTransfer",
     "ShouldTransferResult",
     "SourcePerturbation",
     "TCA",

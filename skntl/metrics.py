@@ -33,7 +33,13 @@ from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, _check_column_na
 from .base import TransferMixin, _check_estimator_instance, fit_target_only
 from .model_selection import TargetSplit
 from .utils._delegation import DelegatingPredictMixin
-from .utils._param_validation import HasMethods, Interval, _fit_context, validate_params
+from .utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    validate_params,
+)
 
 __all__ = [
     "NegativeTransferGap",
@@ -323,19 +329,25 @@ class ShouldTransferResult:
         "transfer" when the whole interval is below 0 (the source helps),
         "target only" when it is above 0 (negative transfer), else "undecided".
     ntg : float
-        Estimated NTG: the mean of the per-fold NTGs, in accuracy points.
+        Estimated NTG: the mean of the per-fold NTGs (carried to all the
+        labels with ``correction="learning_curve"``), in accuracy points.
     ci : tuple of float
         ``(low, high)`` confidence interval of NTG.
     confidence : float
         Its confidence level.
     transfer_accuracy : float
-        Mean cross-validated accuracy of A(S, T).
+        Mean cross-validated accuracy of A(S, T) (fitted on the folds'
+        training rows).
     target_only_accuracy : float
         Mean cross-validated accuracy of A(∅, T).
     folds : dict of ndarray
         Per fold: ``repeat``, ``fold``, ``n_test``, ``n_train_labeled``,
-        ``transfer_accuracy``, ``target_only_accuracy`` and ``ntg``
-        (``pandas.DataFrame(result.folds)`` gives a table).
+        ``transfer_accuracy``, ``target_only_accuracy`` and ``ntg`` (the
+        value the estimate averages). With ``correction="learning_curve"``
+        also ``n_train_labeled_half``, ``transfer_accuracy_half``,
+        ``target_only_accuracy_half``, ``ntg_half`` (the half-size fits) and
+        ``ntg_train`` (the NTG before it is carried to all the labels).
+        ``pandas.DataFrame(result.folds)`` gives a table.
     row_ntg : ndarray of shape (n_labeled,)
         Per labeled target row (in the order of ``Xt_l``), its held-out NTG
         averaged over the repeats: ``right(A(∅, T)) − right(A(S, T))`` in
@@ -376,6 +388,43 @@ def _fold_scores(estimator, X, y, sd, train, test):
     return right, right_t
 
 
+def _ntg_interval(d, n_test, n_train, confidence):
+    """Mean of the per-fold NTGs ``d`` and its Nadeau-Bengio corrected t-interval."""
+    J = len(d)
+    ratio = np.mean(n_test) / max(np.mean(n_train), 1.0)
+    # floor: an accuracy on n_test rows varies by up to 1 / (4 n_test)
+    s2 = max(float(np.var(d, ddof=1)), 1.0 / (4.0 * np.mean(n_test)))
+    mean, var = float(np.mean(d)), (1.0 / J + ratio) * s2
+    half = float(stats.t.ppf(0.5 + confidence / 2, J - 1) * np.sqrt(var))
+    return mean, mean - half, mean + half
+
+
+def _half_per_class(train, y, sd, rng):
+    """``train`` with about half of its labeled target rows: ceil(n_c / 2) per class.
+
+    Every class keeps at least one row, so the smaller fits see every class the
+    full ones see.
+    """
+    labeled = train[sd[train] == LABELED_TARGET]
+    keep = [
+        rng.choice(rows, size=(len(rows) + 1) // 2, replace=False)
+        for rows in (labeled[y[labeled] == c] for c in np.unique(y[labeled]))
+    ]
+    return np.sort(np.concatenate([train[sd[train] != LABELED_TARGET], *keep]))
+
+
+def _extrapolate(d_full, d_half, m_full, m_half, n):
+    """Per-fold NTG carried from ``m_full`` labels to ``n`` along a log-linear curve.
+
+    ``d(m) = a + b log m`` through the two measured points gives
+    ``d(n) = d(m_full) + (d(m_full) - d(m_half)) log(n / m_full) / log(m_full / m_half)``;
+    a fold whose two sizes coincide (one row per class) keeps ``d(m_full)``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(m_full > m_half, (d_full - d_half) / np.log(m_full / m_half), 0.0)
+    return np.clip(d_full + slope * np.log(n / m_full), -1.0, 1.0)
+
+
 @validate_params(
     {
         "estimator": [HasMethods(["fit", "predict"])],
@@ -387,6 +436,7 @@ def _fold_scores(estimator, X, y, sd, train, test):
         "cv": [Interval(Integral, 2, None, closed="left")],
         "n_repeats": [Interval(Integral, 1, None, closed="left")],
         "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "correction": [StrOptions({"learning_curve"}), None],
         "random_state": ["random_state"],
         "n_jobs": [Integral, None],
     },
@@ -403,6 +453,7 @@ def should_transfer(
     cv=5,
     n_repeats=3,
     confidence=0.9,
+    correction=None,
     random_state=None,
     n_jobs=None,
 ):
@@ -432,10 +483,22 @@ def should_transfer(
     certainty). The recommendation is "transfer" when the interval lies below 0,
     "target only" when it lies above 0, and "undecided" otherwise.
 
-    The twin trained on ``(cv - 1) / cv`` of the labels is weaker than one
-    trained on all of them, so the estimate leans slightly towards
-    "transfer"; with very few labels (e.g. < 3 per class) the interval is wide
-    and "undecided" is the honest answer.
+    Inside cross-validation both models see only ``(cv - 1) / cv`` of the
+    labels, and a model trained on few labels gains more from extra labels
+    than one that also has a source: the plain estimate leans towards
+    "transfer". ``correction="learning_curve"`` removes most of that lean:
+    each fold is also fitted on about half of its labeled training rows
+    (``ceil(n_c / 2)`` per class), and the fold's NTG is carried along the
+    log-linear learning curve through its two points to the full count
+    ``n`` of labeled rows,
+
+    .. math:: d_j(n) = d_j(m) + \big(d_j(m) - d_j(m')\big)
+              \frac{\log(n / m)}{\log(m / m')},
+
+    with ``m`` and ``m'`` the fold's two label counts. The interval is built
+    on the carried values, so the extrapolation's own noise widens it. It
+    doubles the cost. With very few labels (e.g. < 3 per class) the interval
+    is wide and "undecided" is the honest answer.
 
     Parameters
     ----------
@@ -457,10 +520,15 @@ def should_transfer(
         Number of repetitions of the cross-validation with reshuffled folds.
     confidence : float in (0, 1), default=0.9
         Confidence level of the interval.
+    correction : {"learning_curve"} or None, default=None
+        None estimates NTG at ``(cv - 1) / cv`` of the labels;
+        ``"learning_curve"`` carries each fold's NTG to all the labels (see
+        above) at twice the cost.
     random_state : int, RandomState instance or None, default=None
-        Controls the folds (the estimator keeps its own ``random_state``).
+        Controls the folds and the half-size subsets (the estimator keeps its
+        own ``random_state``).
     n_jobs : int, default=None
-        Number of folds fitted in parallel (joblib); None means 1.
+        Number of fits run in parallel (joblib); None means 1.
 
     Returns
     -------
@@ -512,42 +580,52 @@ def should_transfer(
             # drop the held-out inputs from the unlabeled target too
             seen = unlabeled[train] & np.isin(ids[train], ids[test])
             jobs.append((repeat, fold, train[~seen], test))
+    fits = [(train, test) for _, _, train, test in jobs]
+    if correction == "learning_curve":
+        fits += [(_half_per_class(train, y, sd, rng), test) for train, test in fits]
     scores = Parallel(n_jobs=n_jobs)(
-        delayed(_fold_scores)(estimator, X, y, sd, train, test) for _, _, train, test in jobs
+        delayed(_fold_scores)(estimator, X, y, sd, train, test) for train, test in fits
     )
-    acc = np.array([right.mean() for right, _ in scores])
-    acc_t = np.array([right_t.mean() for _, right_t in scores])
-    d = acc_t - acc
+    J = len(jobs)
+    acc = np.array([right.mean() for right, _ in scores[:J]])
+    acc_t = np.array([right_t.mean() for _, right_t in scores[:J]])
     n_test = np.array([len(test) for *_, test in jobs])
-    n_train = np.array([np.sum(sd[train] == LABELED_TARGET) for _, _, train, _ in jobs])
+    n_train = np.array([np.sum(sd[train] == LABELED_TARGET) for train, _ in fits])
+    d_train = acc_t - acc
+    folds = {
+        "repeat": np.array([j[0] for j in jobs]),
+        "fold": np.array([j[1] for j in jobs]),
+        "n_test": n_test,
+        "n_train_labeled": n_train[:J],
+        "transfer_accuracy": acc,
+        "target_only_accuracy": acc_t,
+    }
+    if correction == "learning_curve":
+        d_half = np.array([right_t.mean() - right.mean() for right, right_t in scores[J:]])
+        d = _extrapolate(d_train, d_half, n_train[:J], n_train[J:], n_labeled)
+        folds.update(
+            n_train_labeled_half=n_train[J:],
+            transfer_accuracy_half=np.array([right.mean() for right, _ in scores[J:]]),
+            target_only_accuracy_half=np.array([right_t.mean() for _, right_t in scores[J:]]),
+            ntg_train=d_train,
+            ntg_half=d_half,
+        )
+    else:
+        d = d_train
+    folds["ntg"] = d
     # per labeled row: NTG of its held-out predictions, averaged over the repeats
     labeled_rows = np.flatnonzero(sd == LABELED_TARGET)
     row_sum = np.zeros(len(X))
-    for (_, _, _, test), (right, right_t) in zip(jobs, scores):
+    for (_, _, _, test), (right, right_t) in zip(jobs, scores[:J]):
         row_sum[test] += right_t.astype(float) - right
     row_ntg = row_sum[labeled_rows] / n_repeats
-    J = len(d)
-    ratio = n_test.mean() / max(n_train.mean(), 1.0)
-    # floor: an accuracy on n_test rows varies by up to 1 / (4 n_test)
-    s2 = max(float(np.var(d, ddof=1)), 1.0 / (4.0 * n_test.mean()))
-    mean, var = float(d.mean()), (1.0 / J + ratio) * s2
-    half = float(stats.t.ppf(0.5 + confidence / 2, J - 1) * np.sqrt(var))
-    low, high = mean - half, mean + half
+    mean, low, high = _ntg_interval(d, n_test, n_train[:J], confidence)
     if high < 0:
         recommendation = "transfer"
     elif low > 0:
         recommendation = "target only"
     else:
         recommendation = "undecided"
-    folds = {
-        "repeat": np.array([j[0] for j in jobs]),
-        "fold": np.array([j[1] for j in jobs]),
-        "n_test": n_test,
-        "n_train_labeled": n_train,
-        "transfer_accuracy": acc,
-        "target_only_accuracy": acc_t,
-        "ntg": d,
-    }
     return ShouldTransferResult(
         recommendation=recommendation,
         ntg=mean,
