@@ -44,7 +44,7 @@ ESTIMATORS = [
     KMM(kernel="linear", B=5.0),
     KMM(solver="cvxpy"),
     SafeTransfer(KMM()),
-    SafeTransfer(TCA(n_components=2), correction=None, fallback="better_mean"),
+    SafeTransfer(TCA(n_components=2), correction="learning_curve", fallback="transfer"),
     *DEEP_ESTIMATORS,
 ]
 
