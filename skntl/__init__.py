@@ -5,6 +5,7 @@ Avoiding Negative Transfer* (CVPR 2019).
 """
 
 from ._data import pack, unpack
+from .audit import audit_source, audit_summary, plot_source_audit
 from .base import TransferMixin, fit_target_only
 from .conventional import KMM, TCA
 from .deep import ADDA, DAN, DANN, GTA, PADA, DeepCORAL
@@ -37,11 +38,14 @@ __all__ = [
     "TCA",
     "TargetSplit",
     "TransferMixin",
+    "audit_source",
+    "audit_summary",
     "fit_target_only",
     "neg_ntg_scorer",
     "negative_transfer_gap",
     "pack",
     "perturb_source",
+    "plot_source_audit",
     "should_transfer",
     "split_target",
     "unpack",

@@ -58,6 +58,10 @@ def test_readme_ten_line_example_runs():
     exec(compile(block, "README.md", "exec"), namespace)
     # NTG is a difference of two accuracies, in [-1, 1]
     assert -1 <= namespace["ntg"] <= 1
+    safe = namespace["safe"]
+    assert safe.choice_ in ("transfer", "target only")
+    assert safe.estimator_.score(namespace["Xt_test"], namespace["yt_test"]) == safe.score(
+        namespace["Xt_test"], namespace["yt_test"])
     assert namespace["ntg"] == (
         namespace["twin"].score(namespace["Xt_test"], namespace["yt_test"])
         - namespace["tca"].score(namespace["Xt_test"], namespace["yt_test"])
