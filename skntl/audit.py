@@ -10,6 +10,7 @@ weights, so that a user can look at the rows the method distrusts before
 deciding what to do with them.
 """
 
+import sys
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +23,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from ._data import _as_array
 from .base import _check_estimator_instance
 from .conventional.kmm import KMM
-from .deep.engine import TransferNet
 from .utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 __all__ = ["audit_source", "audit_summary", "plot_source_audit"]
@@ -43,7 +43,9 @@ def _weight_kind(estimator):
     name = type(estimator).__name__
     if isinstance(estimator, KMM):
         return "kmm"
-    if isinstance(estimator, TransferNet):
+    # a deep estimator can only exist once skntl.deep (and torch) was imported
+    deep = sys.modules.get("skntl.deep.engine")
+    if deep is not None and isinstance(estimator, deep.TransferNet):
         if not estimator.gate:
             raise ValueError(
                 f"estimator={name}(gate=False) has no gate, so it learns no per-row "

@@ -9,6 +9,8 @@ the same object (``skntl.TCA`` is satisfied by ``skntl.conventional.TCA``).
 import importlib
 import pkgutil
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -102,3 +104,14 @@ def test_every_gallery_folder_has_a_header_and_every_example_a_title():
         assert len(doc) >= 2 and set(doc[1]) == {"="} and len(doc[1]) >= len(doc[0]), (
             f"{script}: the docstring must start with an RST title (sphinx-gallery)"
         )
+
+
+def test_import_skntl_does_not_import_torch():
+    """The deep methods load torch on first use: TCA, KMM and NTG users don't pay for it."""
+    code = (
+        "import sys, skntl\n"
+        "assert 'torch' not in sys.modules\n"
+        "assert skntl.DANN.__name__ == 'DANN' and 'torch' in sys.modules\n"
+        "assert 'DANN' in dir(skntl)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
