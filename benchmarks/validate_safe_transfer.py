@@ -132,7 +132,7 @@ def run_cell(cell, data_home):
 
 def decide(row, correction, fallback):
     """What SafeTransfer(correction=..., fallback=...) chooses for one cell."""
-    from skntl.metrics import _ntg_interval
+    from skntl.metrics import _ntg_interval, _recommend
     from skntl.safe import _choose
 
     f = {k: np.asarray(v) for k, v in row["folds"].items()}
@@ -140,12 +140,7 @@ def decide(row, correction, fallback):
         return None  # a cell fitted at one size only
     d = f["ntg"] if correction == "learning_curve" else f.get("ntg_train", f["ntg"])
     mean, low, high = _ntg_interval(d, f["n_test"], f["n_train_labeled"], CONFIDENCE)
-    rec = "transfer" if high < 0 else "target only" if low > 0 else "undecided"
-
-    class _R:  # the fields _choose reads
-        recommendation, ntg = rec, mean
-
-    choice, decision = _choose(_R, fallback)
+    choice, decision = _choose(_recommend(low, high), mean, fallback)
     return choice, decision, mean, low, high
 
 

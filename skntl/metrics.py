@@ -399,6 +399,15 @@ def _ntg_interval(d, n_test, n_train, confidence):
     return mean, mean - half, mean + half
 
 
+def _recommend(low, high):
+    """"transfer" when the NTG interval lies below 0, "target only" above, else "undecided"."""
+    if high < 0:
+        return "transfer"
+    if low > 0:
+        return "target only"
+    return "undecided"
+
+
 def _half_per_class(train, y, sd, rng):
     """``train`` with about half of its labeled target rows: ceil(n_c / 2) per class.
 
@@ -620,12 +629,7 @@ def should_transfer(
         row_sum[test] += right_t.astype(float) - right
     row_ntg = row_sum[labeled_rows] / n_repeats
     mean, low, high = _ntg_interval(d, n_test, n_train[:J], confidence)
-    if high < 0:
-        recommendation = "transfer"
-    elif low > 0:
-        recommendation = "target only"
-    else:
-        recommendation = "undecided"
+    recommendation = _recommend(low, high)
     return ShouldTransferResult(
         recommendation=recommendation,
         ntg=mean,

@@ -202,7 +202,7 @@ class SafeTransfer(
                 confidence=self.confidence, correction=self.correction,
                 random_state=self.random_state, n_jobs=self.n_jobs,
             )
-            choice, decision = _choose(result, self.fallback)
+            choice, decision = _choose(result.recommendation, result.ntg, self.fallback)
         if choice == TRANSFER:
             model = _fit_transfer(self.estimator, X, y, sd)
         else:
@@ -260,10 +260,10 @@ class SafeTransfer(
         return tags
 
 
-def _choose(result, fallback):
-    """``(choice, decision)`` from a should_transfer result and the fallback rule."""
-    if result.recommendation != "undecided":
-        return result.recommendation, "decisive"
+def _choose(recommendation, ntg, fallback):
+    """``(choice, decision)`` from a should_transfer recommendation and the fallback rule."""
+    if recommendation != "undecided":
+        return recommendation, "decisive"
     if fallback == "better_mean":
-        return (TARGET_ONLY if result.ntg > 0 else TRANSFER), "fallback"
+        return (TARGET_ONLY if ntg > 0 else TRANSFER), "fallback"
     return fallback, "fallback"
