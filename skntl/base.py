@@ -3,7 +3,8 @@
 :class:`TransferMixin` turns both call forms of ``fit`` (explicit parts or
 packed ``(X, y, sample_domain)``) into one validated packed triple, so a method
 is written once against the packed form.  :func:`fit_target_only` builds the
-target-only twin A(∅, T) of any estimator (REFERENCE.md §4.6, D16, D17).
+target-only twin A(∅, T) of any estimator (:ref:`the paper's recipe
+<method-twin>`, :ref:`decisions D16 and D17 <decision-d16>`).
 """
 
 import contextlib
@@ -89,14 +90,16 @@ class TransferMixin:
     after which it only deals with the packed form. ``fit(X, y)`` alone is
     plain supervised learning on ``X`` (every row is source).
 
-    A subclass's ``fit`` is wrapped with ``_restore_on_error``: a fit that
-    raises leaves the estimator as it was before the call.
+    A subclass's ``fit`` (and ``partial_fit``) is wrapped with
+    ``_restore_on_error``: a fit that raises leaves the estimator as it was
+    before the call.
     """
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "fit" in cls.__dict__:
-            cls.fit = _restore_on_error(cls.__dict__["fit"])
+        for name in ("fit", "partial_fit"):
+            if name in cls.__dict__:
+                setattr(cls, name, _restore_on_error(cls.__dict__[name]))
 
     def _validate_transfer_data(
         self,
@@ -238,7 +241,10 @@ def _check_finite_labels(y, name):
 
 
 def _chance_model(classes, n_features, random_state):
-    """Return a fitted model predicting uniformly at random among ``classes`` (D17)."""
+    """Return a fitted model predicting uniformly at random among ``classes``.
+
+    The twin without labeled target rows (:ref:`decision D17 <decision-d17>`).
+    """
     classes = np.asarray(classes)
     return DummyClassifier(strategy="uniform", random_state=random_state).fit(
         np.zeros((len(classes), n_features)), classes
@@ -251,15 +257,16 @@ def fit_target_only(
     """Fit the target-only twin A(∅, T) of ``estimator`` on the same data.
 
     The twin is the same algorithm with the source removed and the labeled
-    target playing its part (REFERENCE.md §4.6, D16): a skntl estimator is
-    fitted as ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain scikit-learn classifier
-    as ``fit(Xt_l, yt_l)``. Without any labeled target row the twin is a
-    chance-level model that predicts uniformly at random among the source
-    classes (D17); with a single labeled class it is a model predicting that
-    class. An iterative estimator keeps the optimisation budget of the
-    transfer model: a deep estimator's twin takes as many steps per epoch as
-    a fit on the source would (``steps_per_epoch``), so both take the same
-    number of steps. A wrapper that only changes the source, such as
+    target playing its part (:ref:`decision D16 <decision-d16>`): a skntl
+    estimator is fitted as ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain
+    scikit-learn classifier as ``fit(Xt_l, yt_l)``. Without any labeled target
+    row the twin is a chance-level model that predicts uniformly at random
+    among the source classes (:ref:`decision D17 <decision-d17>`); with a
+    single labeled class it is a model predicting that class. An iterative
+    estimator keeps the optimisation budget of the transfer model: a deep
+    estimator's twin takes as many steps per epoch as a fit on the source
+    would (``steps_per_epoch``), so both take the same number of steps. A
+    wrapper that only changes the source, such as
     :class:`~skntl.perturbation.PerturbedSource`, shares the twin of the
     estimator it wraps (the labeled target is never perturbed).
 

@@ -201,7 +201,7 @@ def test_rc06_warm_start_refit_checks_features_and_classes(method):
         params.update(generator_hidden=(8,), noise_dim=4)
     est = method(**params).fit(Xs, ys, Xl, yl, Xu)
     before = _state(est)
-    with pytest.raises(ValueError, match=r"^warm_start=True: X has rows of shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"^X has 3 features, but \w+ is expecting 4 .*warm_st"):
         est.fit(Xs[:, :3], ys, Xl[:, :3], yl, Xu[:, :3])
     _assert_same_state(before, _state(est))
     ys3 = ys.copy()

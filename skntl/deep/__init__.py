@@ -4,11 +4,13 @@ from .adda import ADDA
 from .coral import DeepCORAL
 from .dan import DAN
 from .dann import DANN
-from .engine import TransferNet, paper_preset
+from .engine import TransferNet
 from .gate import GATE_VARIANTS, GateSpec, gate_step
 from .gta import GTA
 from .modules import MLP, Discriminator, GradientReversal, LeNet, ResNet50, TransferModule
 from .pada import PADA
+from .presets import paper_preset
+from .streams import StreamIterator, TransferBatch, TransferDataset
 
 __all__ = [
     "ADDA",
@@ -24,6 +26,9 @@ __all__ = [
     "MLP",
     "PADA",
     "ResNet50",
+    "StreamIterator",
+    "TransferBatch",
+    "TransferDataset",
     "TransferModule",
     "TransferNet",
     "gate_step",

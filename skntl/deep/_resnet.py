@@ -27,10 +27,6 @@ __all__ = ["Bottleneck", "ResNet50", "load_state_dict", "resnet50"]
 _STAGES = ((3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2))
 _EXPANSION = 4
 
-#: Per-channel mean and standard deviation of the ImageNet inputs the weights expect.
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
 
 class Bottleneck(nn.Module):
     """1x1 -> 3x3 -> 1x1 residual block (the "v1.5" variant: stride on the 3x3).

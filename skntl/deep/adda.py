@@ -7,8 +7,10 @@ import torch
 from torch.nn import functional as F
 
 from ..utils._param_validation import Interval
-from .engine import TransferNet, _dann_ramp
+from ._schedules import dann_ramp
+from .engine import TransferNet
 from .gate import TERMS, GateSpec, gate_step
+from .modules import frozen_call
 
 __all__ = ["ADDA"]
 
@@ -21,7 +23,8 @@ _ADDA_SPEC = GateSpec(frozenset(TERMS[:2]), frozenset(), None)
 class ADDA(TransferNet):
     """Adversarial discriminative domain adaptation, with the discriminator gate as an option.
 
-    Training has two phases within ``max_epochs`` (REFERENCE.md D20, D21).
+    Training has two phases within ``max_epochs`` (:ref:`decisions D20
+    <decision-d20>` and :ref:`D21 <decision-d21>`).
 
     1. **Pretraining** (the first ``pretrain_epochs`` epochs): the encoder F
        and the classifier C are trained with cross-entropy on the source and
@@ -45,7 +48,8 @@ class ADDA(TransferNet):
     loss is weighted by ω = SG(D(f_s, y_s)/(1 − D(f_s, y_s))), scaled by
     ``gate_lambda``, in both phases. In the adaptation phase the target
     encoder also tries to pass its labeled pairs (F(x_l), y_l) off as source
-    pairs. With no labeled target, ω comes from the marginal output (D11).
+    pairs. With no labeled target, ω comes from the marginal output
+    (:ref:`decision D11 <decision-d11>`).
 
     Parameters
     ----------
@@ -94,7 +98,7 @@ class ADDA(TransferNet):
         ``transfer_loss``, the target encoder's GAN loss before μ, in the
         adaptation epochs).
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------
@@ -102,7 +106,7 @@ class ADDA(TransferNet):
         gradient reversal layer.
     skntl.fit_target_only : The target-only twin ADDA_T: pretrain on the
         labeled target, then adapt the target encoder to the unlabeled target
-        against the labeled target's features (REFERENCE.md D16).
+        against the labeled target's features (:ref:`decision D16 <decision-d16>`).
 
     Notes
     -----
@@ -135,6 +139,8 @@ class ADDA(TransferNet):
     """
 
     _eval_only_modules = ("source_encoder",)
+
+    _aligns_without_discriminator = True
 
     _parameter_constraints = {
         **TransferNet._parameter_constraints,
@@ -197,15 +203,24 @@ class ADDA(TransferNet):
             return super().current_mu()
         start = self.n_pretrain_steps_
         p = (self.n_iter_ - start) / max(1, self._total_steps_ - start)
-        return float(self.mu) * _dann_ramp(min(1.0, max(0.0, p)))
+        return float(self.mu) * dann_ramp(min(1.0, max(0.0, p)))
 
-    def _fit_with_streams(self, iterator, valid):
-        self.n_pretrain_steps_ = self._pretrain_epochs() * len(iterator)
+    def _plan_training(self, steps_per_epoch, dataset):
+        super()._plan_training(steps_per_epoch, dataset)
+        self.n_pretrain_steps_ = self._pretrain_epochs() * steps_per_epoch
         self._switch_pending = True
-        try:
-            super()._fit_with_streams(iterator, valid)
-        finally:
-            del self._switch_pending
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Switch to the adaptation phase at its first step (after the step's learning rates)."""
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        if training and self._switch_pending and self.n_iter_ >= self.n_pretrain_steps_:
+            self._start_adaptation()
+            self._switch_pending = False
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Forget the phase switch's bookkeeping."""
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        vars(self).pop("_switch_pending", None)
 
     def _start_adaptation(self):
         """Freeze the current F into the source encoder; F goes on as the target encoder."""
@@ -241,8 +256,6 @@ class ADDA(TransferNet):
         (f_l, y_l) are included as a second term.
         """
         d = self.discriminator_
-        params = {k: v.detach() for k, v in d.named_parameters()}
-        params.update(d.named_buffers())
         joint = self._gate_spec().label_conditioned and fl is not None and len(fl) > 0
         if joint:
             f = torch.cat([fu, fl])
@@ -250,7 +263,7 @@ class ADDA(TransferNet):
             y = torch.cat([nil, yl])
         else:
             f, y = fu, None
-        logits = torch.func.functional_call(d, params, (f, y))
+        logits = frozen_call(d, f, y)
         bce = F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits), reduction="none")
         if not joint:
             return bce.mean()
@@ -268,36 +281,23 @@ class ADDA(TransferNet):
         """
         if self.n_iter_ < self.n_pretrain_steps_:
             return super().train_step_single(batch, **fit_params)
-        if getattr(self, "_switch_pending", False):
-            self._start_adaptation()
-            self._switch_pending = False
-        self._set_training(True)
-        xs, ys, ws, xu, xl, yl, wl = batch
+        ws, adv_weight = self._step_prologue(batch)
         with torch.no_grad():
-            fs = self.source_encoder_(xs)
-        targets = [t for t in (xu, xl) if t is not None]
-        fu = fl = None
-        if targets:
-            f = self.module_.feature(torch.cat(targets) if len(targets) > 1 else targets[0])
-            parts = list(torch.split(f, [len(t) for t in targets]))
-            fu = parts.pop(0) if xu is not None else None
-            fl = parts.pop(0) if xl is not None else None
-        clf_weight, adv_weight = self._source_row_weights(ys)
-        if clf_weight is not None:
-            ws = ws * clf_weight
+            fs = self.source_encoder_(batch.xs)
+        fu, fl = self._encode_streams(self.module_.feature, batch.xu, batch.xl)
         omega = None
         loss = fs.new_zeros(())
         if fu is not None:
             out = gate_step(
-                self.discriminator_, self._gate_spec(), fs, ys, fu, fl, yl,
+                self.discriminator_, self._gate_spec(), fs, batch.ys, fu, fl, batch.yl,
                 mu=self.current_mu(), source_weight=adv_weight,
             )
             omega = out.omega
-            gan = self._inverted_gan_loss(fu, fl, yl)
+            gan = self._inverted_gan_loss(fu, fl, batch.yl)
             loss = loss + out.loss + self.current_mu() * gan
             self.history.record_batch("d_loss", out.loss.item())
             self.history.record_batch("transfer_loss", gan.item())
-        clf, logits_s = self._classification_loss(fs, ys, ws, fl, yl, wl, omega)
+        clf, logits_s = self._classification_loss(batch, fs, fl, ws, omega)
         loss = loss + clf
         loss.backward()
         return {"loss": loss, "y_pred": logits_s}

@@ -9,12 +9,14 @@ __all__ = ["DeepCORAL"]
 class DeepCORAL(TransferNet):
     """Deep CORAL: align the second-order statistics of source and target features.
 
-    The classifier is trained on the source and the labeled target (D20) and F
-    also minimises ``mu`` × ‖C_s − C_t‖²_F / (4d²), the squared Frobenius
+    The classifier is trained on the source and the labeled target
+    (:ref:`decision D20 <decision-d20>`) and F also minimises
+    ``mu`` × ‖C_s − C_t‖²_F / (4d²), the squared Frobenius
     distance between the covariances of the source and target bottleneck
     features of each batch (eq. (1) of the paper: no square root).
 
-    ``gate=True`` is DeepCORAL_gate (REFERENCE.md §4.4, D21): an extra
+    ``gate=True`` is DeepCORAL_gate (:ref:`method-gated-methods`,
+    :ref:`decision D21 <decision-d21>`): an extra
     label-conditioned discriminator on **detached** features is trained with
     eq. (10) and used only to weight each source row's classification loss by
     ω = SG(D/(1−D)); F is not trained adversarially.
@@ -45,12 +47,13 @@ class DeepCORAL(TransferNet):
         Training log (``clf_loss``, ``transfer_loss`` = the weighted CORAL
         loss, ``d_loss`` and ``omega_mean`` when gated).
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------
     DAN : The same scheme with multi-kernel MMD.
-    skntl.fit_target_only : The target-only twin DeepCORAL_T (D16).
+    skntl.fit_target_only : The target-only twin DeepCORAL_T
+        (:ref:`decision D16 <decision-d16>`).
 
     References
     ----------
@@ -68,6 +71,8 @@ class DeepCORAL(TransferNet):
     >>> net.transform(Xt).shape        # the aligned bottleneck features
     (100, 64)
     """
+
+    _aligns_without_discriminator = True
 
     def __init__(self, module=None, *, gate=False, gate_lambda=1.0, mu=1.0, **kwargs):
         super().__init__(module, gate=gate, gate_lambda=gate_lambda, mu=mu, **kwargs)

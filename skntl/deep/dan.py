@@ -10,14 +10,16 @@ __all__ = ["DAN"]
 class DAN(TransferNet):
     """Deep adaptation network: align source and target features with multi-kernel MMD.
 
-    The classifier is trained on the source and the labeled target (D20) and F
-    also minimises ``mu`` × MK-MMD² between the bottleneck features of the
-    source and target batches — and, with ``adapt_logits=True``, between
-    their logits too, as DAN adapts its last layers. The kernel averages
+    The classifier is trained on the source and the labeled target
+    (:ref:`decision D20 <decision-d20>`) and F also minimises ``mu`` ×
+    MK-MMD² between the bottleneck features of the source and target
+    batches — and, with ``adapt_logits=True``, between their logits too, as
+    DAN adapts its last layers. The kernel averages
     Gaussian kernels with bandwidths 2^k × the batch's mean squared distance,
     k = −3…1, with equal weights (see :func:`skntl.deep.losses.mk_mmd`).
 
-    ``gate=True`` is DAN_gate (REFERENCE.md §4.4, D21): an extra
+    ``gate=True`` is DAN_gate (:ref:`method-gated-methods`, :ref:`decision D21
+    <decision-d21>`): an extra
     label-conditioned discriminator on **detached** features is trained with
     eq. (10) and used only to weight each source row's classification loss by
     ω = SG(D/(1−D)); F is not trained adversarially.
@@ -52,13 +54,14 @@ class DAN(TransferNet):
         Training log (``clf_loss``, ``transfer_loss`` = the weighted MMD,
         ``d_loss`` and ``omega_mean`` when gated).
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------
     DeepCORAL : The same scheme with the CORAL distance.
     skntl.fit_target_only : The target-only twin DAN_T (CE on the labeled
-        target plus MMD between it and the unlabeled target, D16).
+        target plus MMD between it and the unlabeled target,
+        :ref:`decision D16 <decision-d16>`).
 
     References
     ----------
@@ -78,6 +81,8 @@ class DAN(TransferNet):
     >>> net.predict(Xt[:3]).shape
     (3,)
     """
+
+    _aligns_without_discriminator = True
 
     _parameter_constraints = {
         **TransferNet._parameter_constraints,

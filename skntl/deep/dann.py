@@ -9,7 +9,7 @@ __all__ = ["DANN"]
 class DANN(TransferNet):
     """Domain-adversarial neural network, with the discriminator gate as an option.
 
-    ``gate=False`` is semi-supervised DANN, REFERENCE.md eqs. (5)–(7): the
+    ``gate=False`` is semi-supervised DANN, :ref:`eqs. (5)–(7) <method-dann>`: the
     classifier is trained on source and labeled target, a marginal
     discriminator D(f) learns to tell target from source features and F
     receives −μ·∇ of D's loss through a gradient reversal layer.
@@ -68,7 +68,7 @@ class DANN(TransferNet):
     history_ : skorch.History
         Training log (``d_loss``, ``clf_loss``, ``omega_mean`` per epoch).
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------

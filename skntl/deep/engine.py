@@ -1,10 +1,24 @@
 """The deep transfer engine: a skorch classifier trained on three data streams.
 
-:class:`TransferNet` is a :class:`skorch.NeuralNetClassifier` whose training
-step draws a source batch, an unlabeled-target batch and, when there are
-labeled target rows, a labeled-target batch (sampled with replacement;
-REFERENCE.md D8). Batches are sliced by index from in-memory tensors, not
-collated item by item. A method subclass only says what makes it itself:
+:class:`TransferNet` is a :class:`skorch.NeuralNetClassifier` that trains
+through skorch's own loop (``fit`` → ``partial_fit`` → ``fit_loop`` →
+``run_single_epoch`` → ``train_step`` → ``train_step_single``) and plugs the
+transfer setting into skorch's seams:
+
+* ``get_dataset`` / ``dataset``: a :class:`~skntl.deep.TransferDataset` of the
+  packed rows, split into a source, an unlabeled-target and a labeled-target
+  stream;
+* ``get_split_datasets`` / ``train_split``: skorch's validation split, applied
+  to the labeled target rows only;
+* ``get_iterator`` / ``iterator_train``: a :class:`~skntl.deep.StreamIterator`
+  yielding one :class:`~skntl.deep.TransferBatch` of the three streams per
+  step (the labeled target sampled with replacement);
+* ``train_step_single``: the method's loss;
+* the net's own callback hooks: the learning-rate schedule (``on_batch_begin``),
+  the step count that drives every schedule (``on_batch_end``), per-epoch means
+  of the loss terms (``on_epoch_end``).
+
+A method subclass only says what makes it itself:
 
 * :meth:`TransferNet._gate_spec` — which discriminator terms it trains, which
   are adversarial and whether it gates the source loss (see :mod:`.gate`);
@@ -18,12 +32,9 @@ collated item by item. A method subclass only says what makes it itself:
   encoder).
 
 A method whose update rule differs altogether (ADDA's second phase, GTA)
-overrides :meth:`TransferNet.train_step_single` and reuses
+overrides :meth:`TransferNet.train_step_single`, starts it with
+:meth:`TransferNet._step_prologue` and reuses
 :meth:`TransferNet._classification_loss` and :func:`.gate.gate_step`.
-
-Everything else — validation of the data contract, label encoding, batching,
-the μ and learning-rate schedules, the gate, determinism, prediction — lives
-here.
 """
 
 import math
@@ -36,7 +47,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils import check_random_state
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
     _num_samples,
@@ -44,158 +54,35 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, unpack_data
 from skorch.utils import is_dataset
 from torch import nn
-from torch.nn import functional as F
 
 from .._data import LABELED_TARGET, UNLABELED_TARGET
 from ..base import TransferMixin
 from ..utils._param_validation import Interval, StrOptions
+from ._checks import (
+    _check_device,
+    _check_float32_range,
+    _check_skorch_components,
+    _monitored_valid_metrics,
+)
+from ._schedules import dann_ramp, inverse_decay
 from .gate import GATE_VARIANTS, gate_step, normalize_omega, omega_from_logits
-from .modules import MLP, Discriminator, LeNet, ResNet50, SeparateDiscriminator, TransferModule
+from .modules import Discriminator, SeparateDiscriminator, build_network
+from .streams import StreamIterator, TransferDataset
 
-__all__ = ["TransferNet", "paper_preset"]
+__all__ = ["TransferNet"]
 
 _PREDICT_CHUNK = 1024
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def _check_float32_range(X, parts):
-    """Raise when float64 ``X`` holds finite values that float32 cannot represent.
-
-    The networks compute in float32, where such values become inf and every
-    output NaN. ``parts`` lists ``(argument name, row mask)`` pairs; the error
-    names the first part holding an offending row.
-    """
-    if X.dtype.kind != "f" or X.dtype.itemsize <= 4 or X.size == 0:
-        return
-    if X.max() <= _FLOAT32_MAX and X.min() >= -_FLOAT32_MAX:
-        return
-    big = np.abs(X.reshape(len(X), -1)).max(axis=1) > _FLOAT32_MAX
-    name = next(name for name, rows in parts if np.any(big & rows))
-    raise ValueError(
-        f"{name} has values up to {np.abs(X[big]).max():.3g} in magnitude, beyond "
-        f"float32's range (±{_FLOAT32_MAX:.3g}); the networks compute in float32, "
-        "where these would be inf. Scale the features (e.g. with "
-        "sklearn.preprocessing.StandardScaler)."
-    )
+def _softmax(logits):
+    return torch.softmax(logits, dim=1)
 
 
-def _check_device(device):
-    """Raise a ``ValueError`` when torch cannot use ``device`` (before any work)."""
-    if device is None:
-        return
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError, ValueError) as exc:
-        raise ValueError(
-            f"device={device!r} is not a torch device ({exc}); use e.g. 'cpu' or 'cuda'."
-        ) from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r}, but torch.cuda.is_available() is False (this torch "
-                "was built without CUDA, or no GPU is visible); use device='cpu'."
-            )
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r}, but only {torch.cuda.device_count()} CUDA "
-                "device(s) are visible."
-            )
-    elif dev.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device={device!r}, but MPS is not available; use device='cpu'.")
-
-
-def _monitored_valid_metrics(callbacks):
-    """Names of ``valid_*`` history entries that the given callbacks monitor."""
-    names = []
-    for entry in callbacks or ():
-        cb = entry[1] if isinstance(entry, tuple) else entry
-        monitor = getattr(cb, "monitor", None)
-        if isinstance(monitor, str) and monitor.startswith("valid_"):
-            names.append((type(cb).__name__, monitor))
-    return names
-
-
-def _dann_ramp(p):
-    """DANN's schedule 2/(1+exp(-10p)) - 1, rising from 0 to ~1 (REFERENCE.md D13)."""
-    return 2.0 / (1.0 + math.exp(-10.0 * p)) - 1.0
-
-
-def _inverse_decay(p):
-    """DANN's learning-rate decay (1 + 10p)^-0.75 (REFERENCE.md D14)."""
-    return (1.0 + 10.0 * p) ** -0.75
-
-
-class _StreamIterator:
-    """One epoch of three-stream batches sliced from in-memory tensors.
-
-    An epoch has ``n_steps`` steps (by default ``ceil(n_source / batch_size)``,
-    one pass) over fresh permutations of the source, renewed when used up. The
-    unlabeled target is drawn without replacement from
-    permutations that are renewed when used up; the labeled target with
-    replacement (D8). Each batch is the tuple
-    ``(xs, ys, ws, xu, xl, yl, wl)``; the target parts are None when absent.
-    """
-
-    def __init__(self, data, batch_size, generator, device, n_steps=None):
-        self.data = data
-        self.batch_size = batch_size
-        self.generator = generator
-        self.device = device
-        self.n_steps = n_steps
-        self._u_perm = None
-        self._u_pos = 0
-
-    def __len__(self):
-        if self.n_steps is not None:
-            return self.n_steps
-        return math.ceil(len(self.data["xs"]) / self.batch_size)
-
-    def _source_batches(self, n_s):
-        """Yield ``len(self)`` index batches over successive source permutations."""
-        bs, steps = self.batch_size, len(self)
-        while True:
-            perm = torch.randperm(n_s, generator=self.generator)
-            for start in range(0, n_s, bs):
-                yield perm[start : start + bs]
-                steps -= 1
-                if steps == 0:
-                    return
-
-    def _take_unlabeled(self, n_u, size):
-        parts = []
-        while size > 0:
-            if self._u_perm is None or self._u_pos >= n_u:
-                self._u_perm = torch.randperm(n_u, generator=self.generator)
-                self._u_pos = 0
-            chunk = self._u_perm[self._u_pos : self._u_pos + size]
-            self._u_pos += len(chunk)
-            size -= len(chunk)
-            parts.append(chunk)
-        return torch.cat(parts)
-
-    def _to(self, t):
-        if t is None or self.device == "cpu":
-            return t
-        return t.to(self.device, non_blocking=True)
-
-    def __iter__(self):
-        d, bs, gen = self.data, self.batch_size, self.generator
-        n_s = len(d["xs"])
-        n_u = 0 if d["xu"] is None else len(d["xu"])
-        n_l = 0 if d["xl"] is None else len(d["xl"])
-        for idx in self._source_batches(n_s):
-            xu = xl = yl = wl = None
-            if n_u:
-                xu = d["xu"][self._take_unlabeled(n_u, min(bs, n_u))]
-            if n_l:
-                li = torch.randint(n_l, (bs,), generator=gen)
-                xl, yl, wl = d["xl"][li], d["yl"][li], d["wl"][li]
-            batch = (d["xs"][idx], d["ys"][idx], d["ws"][idx], xu, xl, yl, wl)
-            yield tuple(self._to(t) for t in batch)
-
+def _identity(logits):
+    return logits
 
 class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     """Base class of the deep transfer methods (a skorch ``NeuralNetClassifier``).
@@ -210,7 +97,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         ``"lenet"`` for 32×32 images. ``"mlp"``: ReLU MLP with
         ``hidden_layer_sizes`` (the last width is the bottleneck f) and a
         linear classifier. ``"lenet"``: GTA's modified LeNet (128-d f) and
-        C = 128→128→K (REFERENCE.md §4.4). ``"resnet50"``: ResNet-50 with a
+        C = 128→128→K (:ref:`method-lenet`). ``"resnet50"``: ResNet-50 with a
         256-d bottleneck; pass ``module__weights=<local file>`` for pretrained
         weights. A user module must have submodules ``feature`` (x → f) and
         ``classifier`` (f → logits) with ``forward(x) = classifier(feature(x))``
@@ -219,12 +106,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Hidden widths of the ``"mlp"`` module.
     discriminator_hidden : tuple of int, default=(256, 256)
-        Hidden widths of the domain discriminator (REFERENCE.md D9 uses
-        (500, 500) for digits and (1024, 1024) for ResNet-50).
+        Hidden widths of the domain discriminator (:ref:`decision D9
+        <decision-d9>`; :func:`~skntl.deep.paper_preset` uses (500, 500) for
+        digits and (1024, 1024) for ResNet-50).
     gate : bool, default=False
         Use the discriminator gate: weight each source row's classification
         loss by ω = SG(D/(1−D)) from a label-conditioned discriminator
-        (REFERENCE.md eqs. (9)–(11)).
+        (:ref:`eqs. (9)–(11) <method-gate-loss>`).
     gate_lambda : float, default=1.0
         λ of eq. (9), scaling the gated source loss. The paper uses 1.
     gate_variant : str or None, default=None
@@ -258,13 +146,20 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         coefficient), reached by ``mu_schedule``.
     mu_schedule : {"dann", "constant"}, default="dann"
         ``"dann"`` ramps μ as ``mu * (2/(1+exp(-10p)) - 1)`` with p the
-        fraction of training done (D13); ``"constant"`` uses ``mu`` throughout.
+        fraction of training done (:ref:`decision D13 <decision-d13>`);
+        ``"constant"`` uses ``mu`` throughout.
     lr_schedule : {None, "dann"}, default=None
-        ``"dann"`` decays every learning rate as ``(1+10p)^-0.75`` (D14).
-    criterion : torch loss class, default=torch.nn.CrossEntropyLoss
-        Used by skorch for validation loss; training uses cross-entropy.
+        ``"dann"`` decays every learning rate as ``(1+10p)^-0.75``
+        (:ref:`decision D14 <decision-d14>`).
+    criterion : torch loss class or instance, default=torch.nn.CrossEntropyLoss
+        The classification loss, called on the classifier's logits and the
+        encoded labels. It is built with ``reduction="none"`` (the training
+        loss weights every source row) and its ``criterion__*`` parameters,
+        e.g. ``criterion__label_smoothing=0.1``; the validation loss is its
+        mean.
     optimizer : torch optimizer class, default=torch.optim.Adam
-        One optimiser for F, C and D (the reference step, §3.7).
+        One optimiser for F, C and D (:ref:`one training step
+        <method-training-step>`).
     lr : float, default=1e-3
         Learning rate.
     max_epochs : int, default=30
@@ -279,11 +174,16 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     train_split : None or callable, default=None
         skorch's internal validation split, applied to the **labeled target**
         rows (e.g. ``skorch.dataset.ValidSplit(0.2)``) so that ``valid_loss``
-        and ``valid_acc`` measure the target; enables early stopping.
+        and ``valid_acc`` measure the target; enables early stopping. The
+        held-out rows stay in the unlabeled-target stream, without labels.
     callbacks : list or None, default=None
-        skorch callbacks (progress bar, checkpoint, LR scheduler, ...).
+        skorch callbacks (progress bar, checkpoint, LR scheduler, gradient
+        clipping, early stopping, ...), notified per epoch and per batch as
+        in any skorch net. Scoring callbacks score the validation split
+        (``on_train=False``); the training batches mix three streams.
     warm_start : bool, default=False
-        As in skorch.
+        As in skorch: ``fit`` continues training the current networks
+        instead of building new ones, and the history goes on.
     verbose : int, default=0
         skorch's per-epoch log when > 0.
     device : str, default="cpu"
@@ -291,6 +191,34 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, batch sampling and dropout; with the same value
         CPU training is bit-for-bit repeatable.
+    classes : array-like or None, default=None
+        As in skorch: every class the network should have (its output
+        units), when the labels passed to ``fit`` do not show them all. None:
+        the classes of the labels.
+    dataset : class, default=TransferDataset
+        skorch's dataset: holds the packed rows of a fit and their three
+        streams. A subclass of :class:`~skntl.deep.TransferDataset` may
+        change how the streams are built; ``dataset__*`` parameters go to it.
+    iterator_train : class, default=StreamIterator
+        skorch's training iterator: yields one epoch of three-stream
+        batches. A subclass of :class:`~skntl.deep.StreamIterator` may change
+        how they are drawn; ``iterator_train__*`` parameters go to it
+        (``iterator_train__batch_size`` overrides ``batch_size``).
+    iterator_valid : class, default=torch.utils.data.DataLoader
+        skorch's iterator over the validation split (``iterator_valid__*``
+        parameters go to it).
+    predict_nonlinearity : "auto", None or callable, default="auto"
+        What turns the classifier's logits into ``predict_proba``'s output:
+        ``"auto"`` is the softmax, None returns the logits, a callable is
+        applied to them.
+    compile : bool, default=False
+        As in skorch: ``torch.compile`` the networks (F + C and D) when they
+        are built (``compile__*`` parameters go to it).
+    use_caching : bool or "auto", default="auto"
+        As in skorch: whether scoring callbacks reuse the validation step's
+        predictions instead of predicting again.
+    torch_load_kwargs : dict or None, default=None
+        As in skorch: keyword arguments of ``torch.load`` in ``load_params``.
     **kwargs
         skorch's ``prefix__name`` parameters (``module__*``,
         ``optimizer__*``, ``callbacks__*``, ...).
@@ -309,7 +237,8 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         Per-epoch and per-batch training log, with the extra entries
         ``clf_loss``, ``d_loss`` and ``omega_mean`` where they apply.
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``
+        (the schedules count them from 0 at every call).
     """
 
     _parameter_constraints = {
@@ -367,10 +296,14 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         verbose=0,
         device="cpu",
         random_state=None,
+        dataset=TransferDataset,
+        iterator_train=StreamIterator,
         **kwargs,
     ):
         super().__init__(
             module,
+            dataset=dataset,
+            iterator_train=iterator_train,
             criterion=criterion,
             optimizer=optimizer,
             lr=lr,
@@ -401,12 +334,14 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             vars(self).pop(name, None)
 
     def __setattr__(self, name, value):
-        # Parameters (no trailing underscore) are plain attributes. skorch's
-        # hook only registers fitted torch components (``module_``,
-        # ``discriminator_``, ``optimizer_``...); without the class-level
-        # ``initialized_`` above it would reject a module instance passed
-        # as the ``module`` parameter.
-        if name.endswith("_"):
+        # skorch's hook registers fitted torch components (``module_``,
+        # ``discriminator_``, ``optimizer_``...) so that they move to the device
+        # and are saved; everything else is a plain attribute. Parameters (no
+        # trailing underscore) never go through it: without the class-level
+        # ``initialized_`` above it would reject a module instance passed as
+        # the ``module`` parameter. Bypassing it for plain values also keeps
+        # the per-step bookkeeping (``n_iter_``) cheap.
+        if name.endswith("_") and isinstance(value, (nn.Module, torch.optim.Optimizer)):
             super().__setattr__(name, value)
         else:
             object.__setattr__(self, name, value)
@@ -534,14 +469,27 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                 f"module must be None, 'mlp', 'lenet', 'resnet50' or a torch module, "
                 f"got {self.module!r}."
             )
+        spec = self._gate_spec() if self.gate else None
+        if spec is not None and self.omega_align is not None and (
+            "marginal_source" not in spec.adversarial
+        ):
+            raise ValueError(
+                f"omega_align={self.omega_align!r}, but {type(self).__name__}'s gate "
+                f"(gate_variant={self.gate_variant!r}) does not align the features through "
+                "a reversed gradient, so there are no alignment rows for ω to weight. Leave "
+                "omega_align=None, or pick a gate variant that aligns (DANN and PADA: "
+                "'separate', 'full')."
+            )
         _check_device(self.device)
+        _check_skorch_components(self)
 
-    def _check_training_input(self, X, y, sd, explicit):
+    def _check_training_input(self, X, y, sd, explicit, resume):
         """Check the packed data against the estimator's settings; return the classes.
 
         Values float32 cannot hold; a monitored ``valid_*`` metric without a
         validation split; a warm start on other features or unseen classes.
-        The classes to encode are the labels, or ``classes_`` on a warm start.
+        The classes to encode are the labels, or ``classes_`` when training
+        resumes (``resume``: a warm start or a later ``partial_fit``).
         """
         if explicit:
             parts = [("X", sd > 0), ("Xt_l", sd == LABELED_TARGET),
@@ -558,58 +506,36 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                 "part of the labeled target) and labeled target rows (Xt_l, yt_l), "
                 "or monitor a training metric such as 'train_loss'."
             )
-        if self.warm_start and self.initialized_:
+        if resume:
+            how = "warm_start=True" if self.warm_start else "partial_fit"
             if X.shape[1:] != self._fit_shape_:
+                if X.ndim == 2 and len(self._fit_shape_) == 1:  # scikit-learn's wording
+                    what = (f"X has {X.shape[1]} features, but {type(self).__name__} is "
+                            f"expecting {self._fit_shape_[0]} features as input")
+                else:
+                    what = (f"X has rows of shape {X.shape[1:]}, but the network was "
+                            f"fitted on rows of shape {self._fit_shape_}")
                 raise ValueError(
-                    f"warm_start=True: X has rows of shape {X.shape[1:]}, but the "
-                    f"network was fitted on rows of shape {self._fit_shape_}. Refit "
-                    "with warm_start=False to train a new network."
+                    f"{what} ({how} continues training the fitted network). Refit "
+                    "with fit (warm_start=False) to train a new network."
                 )
             labels = y[sd != UNLABELED_TARGET]
             unseen = np.setdiff1d(labels, self.classes_)
             if unseen.size:
                 raise ValueError(
-                    f"warm_start=True: y contains the class(es) {unseen.tolist()} that the "
+                    f"{how}: y contains the class(es) {unseen.tolist()} that the "
                     f"network was not fitted on (classes_ = {self.classes_.tolist()}). "
-                    "Refit with warm_start=False to train a new network."
+                    "Refit with fit (warm_start=False) to train a new network."
                 )
             return self.classes_
         return y[sd != UNLABELED_TARGET]
 
     def _build_module(self, input_shape, n_classes):
-        module = self.module
-        if module is None:
-            module = "mlp" if len(input_shape) == 1 else "lenet"
         kwargs = self.get_params_for("module")
-        if module == "mlp":
-            if len(input_shape) != 1:
-                raise ValueError(
-                    f"module='mlp' takes 2-D X (n_samples, n_features); got rows of "
-                    f"shape {input_shape}."
-                )
-            feature = MLP(input_shape[0], self.hidden_layer_sizes, **kwargs)
-            return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
-        if module == "lenet":
-            if len(input_shape) != 3 or input_shape[0] not in (1, 3) or input_shape[1:] != (
-                32,
-                32,
-            ):
-                raise ValueError(
-                    "module='lenet' takes images of shape (n_samples, 1 or 3, 32, 32); "
-                    f"got rows of shape {input_shape}."
-                )
-            feature = LeNet(input_shape[0], **kwargs)
-            classifier = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, n_classes))
-            return TransferModule(feature, classifier)
-        if module == "resnet50":
-            if len(input_shape) != 3 or input_shape[0] != 3:
-                raise ValueError(
-                    "module='resnet50' takes RGB images of shape (n_samples, 3, H, W); "
-                    f"got rows of shape {input_shape}."
-                )
-            feature = ResNet50(**kwargs)
-            return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
-        built = self.initialized_instance(module, kwargs)
+        if self.module is None or isinstance(self.module, str):
+            return build_network(self.module, input_shape, n_classes, self.hidden_layer_sizes,
+                                 **kwargs)
+        built = self.initialized_instance(self.module, kwargs)
         if not (hasattr(built, "feature") and hasattr(built, "classifier")):
             raise TypeError(
                 "A custom module must have submodules 'feature' (x -> f) and "
@@ -639,43 +565,104 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     def _encode(self, y):
         return torch.as_tensor(np.searchsorted(self.classes_, y), dtype=torch.int64)
 
-    def _prepare_streams(self, X, y, sd, sample_weight):
-        keep = sample_weight > 0
-        as_x = lambda rows: torch.as_tensor(X[rows], dtype=torch.float32)  # noqa: E731
-        source = (sd > 0) & keep
-        labeled = (sd == LABELED_TARGET) & keep
-        target = sd < 0  # every target row is an input of the unlabeled stream (§4.3)
-        data = {
-            "xs": as_x(source),
-            "ys": self._encode(y[source]),
-            "ws": torch.as_tensor(sample_weight[source], dtype=torch.float32),
-            "xu": as_x(target) if target.any() else None,
-            "xl": None,
-            "yl": None,
-            "wl": None,
-        }
-        if not source.any():
+    def _encode_packed(self, y, sd):
+        """Return the packed labels as indices into ``classes_`` (-1 on unlabeled rows)."""
+        codes = np.full(len(y), -1, dtype=np.int64)
+        labeled = sd != UNLABELED_TARGET
+        codes[labeled] = np.searchsorted(self.classes_, y[labeled])
+        return codes
+
+    def _validate_fit_data(self, X, y, Xt_l, yt_l, Xt_u, sample_domain, sample_weight, resume):
+        """Check parameters and data of ``fit``/``partial_fit``; return the packed arrays.
+
+        Returns ``(X, y, sd, sample_weight, classes)``, with the classes to
+        encode (the labels, or ``classes_`` when training goes on from the
+        current networks: ``resume``).
+        """
+        self._check_params()
+        n_before = None if X is None else _num_samples(X)
+        explicit = any(part is not None for part in (Xt_l, yt_l, Xt_u))
+        X, y, sd = self._validate_transfer_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True,
+            dtype=[np.float32, np.float64],
+        )
+        classes = self._check_training_input(X, y, sd, explicit, resume)
+        if X.ndim not in (2, 4):
+            raise ValueError(
+                f"X must be 2-D (n_samples, n_features) or 4-D images (n_samples, C, H, "
+                f"W); got {X.ndim}-D input."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, np.empty(n_before), dtype=np.float64, ensure_non_negative=True
+            )
+            if len(sample_weight) != len(X):  # explicit form: weights of the source rows
+                sample_weight = np.concatenate([sample_weight, np.ones(len(X) - n_before)])
+        else:
+            sample_weight = np.ones(len(X))
+        if not np.any((sd > 0) & (sample_weight > 0)):
             raise ValueError("Every source row has sample_weight 0; nothing to train on.")
-        valid = None
-        if labeled.any():
-            rows = np.flatnonzero(labeled)
-            if self.train_split:
-                tr, va = self.train_split(Dataset(X[rows], y[rows]), y[rows])
-                if va is not None and len(va):
-                    va_rows = rows[np.asarray(va.indices)]
-                    valid = Dataset(
-                        np.asarray(X[va_rows], dtype=np.float32),
-                        self._encode(y[va_rows]).numpy(),
-                    )
-                    rows = rows[np.asarray(tr.indices)]
-            data["xl"] = torch.as_tensor(X[rows], dtype=torch.float32)
-            data["yl"] = self._encode(y[rows])
-            data["wl"] = torch.as_tensor(sample_weight[rows], dtype=torch.float32)
-        return data, valid
+        self._warn_unused_settings(sd)
+        return X, y, sd, sample_weight, classes
+
+    #: Parameters that only act on the gate's weights ω, and those that only
+    #: act on the alignment of the features, with their defaults.
+    _omega_params = {"gate_lambda": 1.0, "gate_variant": None, "omega_normalize": None,
+                     "gate_warmup": 0.0, "omega_align": None}
+    _alignment_params = {"mu": 1.0, "mu_schedule": "dann"}
+    #: Whether the method aligns the features whatever its gate (a loss of its
+    #: own: MMD, CORAL, ADDA's and GTA's GAN losses); DANN and PADA align
+    #: through their discriminator, which skntl's default gate keeps detached.
+    _aligns_without_discriminator = False
+
+    def _unused_settings(self, sd):
+        """Yield ``(parameters, reason)`` for the groups of parameters this fit cannot use."""
+        has_target = bool(np.any(sd < 0))
+        spec = self._gate_spec() if self.gate else None
+        if spec is None or spec.omega is None:
+            omega_params = dict(self._omega_params)
+            if self.gate:  # the variant itself is in use
+                del omega_params["gate_variant"]
+                why = f"the gate variant {self._gate_variant_name()!r} produces no weights"
+            else:
+                why = "gate=False"
+            yield omega_params, f"{why} (they act on the gate's source weights ω)"
+        elif not has_target:
+            yield self._omega_params, (
+                "there are no target rows, so the gate has nothing to compare with"
+            )
+        spec = self._gate_spec()
+        aligns = self._aligns_without_discriminator or bool(spec is not None and spec.adversarial)
+        if not has_target:
+            yield self._alignment_params, "there are no target rows to align with"
+        elif not aligns:
+            yield self._alignment_params, (
+                f"the gate variant {self._gate_variant_name()!r} trains its discriminator on "
+                "detached features, so nothing aligns them (they weight the alignment)"
+            )
+
+    def _warn_unused_settings(self, sd):
+        """Warn, once per fit, about parameters set away from their default that cannot act."""
+        messages = []
+        for params, reason in self._unused_settings(sd):
+            unused = [f"{k}={getattr(self, k)!r}" for k, default in params.items()
+                      if getattr(self, k) is not default and getattr(self, k) != default]
+            if unused:
+                messages.append(f"{', '.join(unused)}: no effect, because {reason}")
+        if messages:
+            warnings.warn(
+                "; ".join(messages) + ".",
+                UserWarning,
+                stacklevel=5,  # here, _validate_fit_data, fit, the restoring wrapper, the caller
+            )
 
     def fit(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, sample_domain=None,
             sample_weight=None):
         """Train on the source, the unlabeled target and the labeled target.
+
+        Builds new networks (unless ``warm_start=True`` and the estimator is
+        fitted), then trains them for ``max_epochs`` epochs through skorch's
+        ``partial_fit``.
 
         Parameters
         ----------
@@ -703,49 +690,86 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         self : object
             The fitted estimator.
         """
-        self._check_params()
-        n_before = None if X is None else _num_samples(X)
-        explicit = any(part is not None for part in (Xt_l, yt_l, Xt_u))
-        X, y, sd = self._validate_transfer_data(
-            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True,
-            dtype=[np.float32, np.float64],
+        resume = bool(self.warm_start and self.initialized_)
+        X, y, sd, sample_weight, labels = self._validate_fit_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, sample_weight, resume=resume
         )
-        classes = self._check_training_input(X, y, sd, explicit)
-        if X.ndim not in (2, 4):
-            raise ValueError(
-                f"X must be 2-D (n_samples, n_features) or 4-D images (n_samples, C, H, "
-                f"W); got {X.ndim}-D input."
-            )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, np.empty(n_before), dtype=np.float64, ensure_non_negative=True
-            )
-            if len(sample_weight) != len(X):  # explicit form: weights of the source rows
-                sample_weight = np.concatenate([sample_weight, np.ones(len(X) - n_before)])
-        else:
-            sample_weight = np.ones(len(X))
+        if not resume:
+            labels = self._declared_classes(labels, self.classes, "classes")
+        return self._fit_packed(X, y, sd, sample_weight, labels, initialize=not resume)
 
-        self._label_encoder_ = LabelEncoder().fit(classes)
-        self.classes_ = self._label_encoder_.classes_
-        self._fit_shape_ = tuple(X.shape[1:])
+    def partial_fit(self, X, y=None, Xt_l=None, yt_l=None, Xt_u=None, *, classes=None,
+                    sample_domain=None, sample_weight=None):
+        """Train the current networks for ``max_epochs`` more epochs.
+
+        As in skorch, the networks are built on the first call only; later
+        calls continue training them (on the same features and classes),
+        whatever ``warm_start`` says. Each call runs the schedules (μ, the
+        learning rate, ADDA's phases) from their start.
+
+        Parameters
+        ----------
+        X, y, Xt_l, yt_l, Xt_u
+            As in :meth:`fit`.
+        classes : array-like of shape (n_classes,), default=None
+            Every class the network should have, when the first call's labels
+            do not show them all; ignored on later calls.
+        sample_domain, sample_weight
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        resume = bool(self.initialized_)
+        X, y, sd, sample_weight, labels = self._validate_fit_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, sample_weight, resume=resume
+        )
+        if not resume:
+            declared = self.classes if classes is None else classes
+            labels = self._declared_classes(labels, declared, "classes")
+        return self._fit_packed(X, y, sd, sample_weight, labels, initialize=not resume)
+
+    def _declared_classes(self, labels, classes, name):
+        """Return ``classes`` (the ``name`` argument) when given, checked against the labels."""
+        if classes is None:
+            return labels
+        classes = np.unique(np.asarray(classes))
+        missing = np.setdiff1d(labels, classes)
+        if missing.size:
+            raise ValueError(
+                f"{name} must contain every label of y; {missing.tolist()} "
+                f"{'is' if missing.size == 1 else 'are'} missing from {name}="
+                f"{classes.tolist()}."
+            )
+        return classes
+
+    def _fit_packed(self, X, y, sd, sample_weight, classes, initialize):
+        if initialize:
+            self._label_encoder_ = LabelEncoder().fit(classes)
+            self.classes_ = self._label_encoder_.classes_
+            self._fit_shape_ = tuple(X.shape[1:])
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            if not (self.warm_start and self.initialized_):
+            if initialize:
                 self.initialize()
-            data, valid = self._prepare_streams(X, y, sd, sample_weight)
-            # Without a labeled-target stream the gate trains and reads D's
-            # marginal output (D11; gate_step's criterion).
-            self._gate_read_joint_ = data["xl"] is not None and len(data["xl"]) > 0
-            generator = torch.Generator().manual_seed(seed)
-            iterator = _StreamIterator(
-                data, self.batch_size, generator, self.device, self.steps_per_epoch
+            dataset = self.get_dataset(
+                {"X": X, "y": self._encode_packed(y, sd), "sample_domain": sd,
+                 "sample_weight": sample_weight}
             )
-            self.n_iter_ = 0
-            self._total_steps_ = max(1, self.max_epochs * len(iterator))
-            self._fit_with_streams(iterator, valid)
-        stream = data["yl"] if self._gate_read_joint_ else data["ys"]
-        self._check_collapse(np.bincount(stream.numpy(), minlength=len(self.classes_)))
+            # Without a labeled-target stream the gate trains and reads D's
+            # marginal output (:ref:`decision D11 <decision-d11>`; gate_step's criterion).
+            self._gate_read_joint_ = np.any((sd == LABELED_TARGET) & (sample_weight > 0))
+            self._stream_generator = torch.Generator().manual_seed(seed)
+            try:
+                NeuralNetClassifier.partial_fit(self, dataset, None, _routing_method="fit")
+            finally:
+                del self._stream_generator
+        stream = y[(sd == LABELED_TARGET) if self._gate_read_joint_ else (sd > 0)]
+        counts = np.bincount(np.searchsorted(self.classes_, stream), minlength=len(self.classes_))
+        self._check_collapse(counts)
         return self
 
     #: A fit collapsed when its training cross-entropy never fell below this
@@ -782,39 +806,133 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             f"classifier did not learn.{hint} Try a smaller lr or more max_epochs, and check "
             "the labels.",
             ConvergenceWarning,
-            stacklevel=4,  # _check_collapse, fit, the restoring wrapper, the caller
+            stacklevel=5,  # here, _fit_packed, fit, the restoring wrapper, the caller
         )
 
-    def _fit_with_streams(self, iterator, valid):
-        self.notify("on_train_begin", X=None, y=None)
-        try:
-            valid_iter = None if valid is None else self.get_iterator(valid, training=False)
-            for _ in range(self.max_epochs):
-                self.notify("on_epoch_begin", dataset_train=None, dataset_valid=valid)
-                self.run_single_epoch(
-                    iterator, training=True, prefix="train", step_fn=self.train_step
-                )
-                self.run_single_epoch(
-                    valid_iter, training=False, prefix="valid", step_fn=self.validation_step
-                )
-                self._record_epoch_means()
-                self.notify("on_epoch_end", dataset_train=None, dataset_valid=valid)
-        except KeyboardInterrupt:
-            pass
-        self.notify("on_train_end", X=None, y=None)
+    # ------------------------------------------------------- skorch's seams
+    def check_data(self, X, y=None):
+        """Do nothing: ``fit`` has validated the data before skorch's loop sees it."""
+
+    def get_dataset(self, X, y=None):
+        """Return the :class:`~skntl.deep.TransferDataset` of the packed rows ``X``.
+
+        ``X`` is a dataset (returned as is) or a dict of the packed arrays
+        ``X``, ``y`` (encoded), ``sample_domain`` and ``sample_weight``; the
+        ``dataset`` parameter's class builds it, with ``dataset__*``.
+        """
+        if is_dataset(X):
+            return X
+        return self.dataset(**X, **self.get_params_for("dataset"))
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split off skorch's validation rows from the labeled target (``train_split``).
+
+        The held-out rows become unlabeled target rows of the training
+        dataset: their inputs stay in the unlabeled stream, their labels are
+        used for validation only. The validation dataset holds their inputs
+        and their labels as passed to ``fit`` (so that scoring callbacks
+        compare ``predict``'s output with them).
+        """
+        dataset = self.get_dataset(X, y)
+        sd, w = dataset.sample_domain, dataset.sample_weight
+        rows = np.flatnonzero((sd == LABELED_TARGET) & (w > 0))
+        if not self.train_split or not len(rows):
+            return dataset, None
+        labels = self.classes_[dataset.y[rows]]
+        tr, va = self.train_split(Dataset(dataset.X[rows], labels), labels, **fit_params)
+        if va is None or not len(va):
+            return dataset, None
+        held_out = rows[np.asarray(va.indices)]
+        valid = Dataset(np.asarray(dataset.X[held_out], dtype=np.float32), labels[va.indices])
+        sd = sd.copy()
+        sd[held_out] = UNLABELED_TARGET
+        train = type(dataset)(dataset.X, dataset.y, sd, w, **self.get_params_for("dataset"))
+        return train, valid
+
+    def get_iterator(self, dataset, training=False):
+        """Return the training :class:`~skntl.deep.StreamIterator`, or skorch's validation one.
+
+        Building the training iterator fixes the length of training
+        (``max_epochs`` × its length), which the schedules run over.
+        """
+        if not training:
+            return super().get_iterator(dataset, training=False)
+        kwargs = {"batch_size": self.batch_size, **self.get_params_for("iterator_train")}
+        iterator = self.iterator_train(
+            dataset, generator=self._stream_generator, n_steps=self.steps_per_epoch,
+            device=self.device, **kwargs,
+        )
+        self._plan_training(len(iterator), dataset)
+        return iterator
+
+    def _plan_training(self, steps_per_epoch, dataset):
+        """Fix what depends on the length of training (subclasses add their phases)."""
+        self._total_steps_ = max(1, self.max_epochs * steps_per_epoch)
+
+    def validation_step(self, batch, **fit_params):
+        """Compute the validation loss, with the labels encoded as in training."""
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        yi = yi.numpy() if torch.is_tensor(yi) else np.asarray(yi)
+        with torch.no_grad():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, self._encode(yi).to(y_pred.device), X=Xi)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def initialize_criterion(self):
+        """Build the criterion with ``reduction="none"`` (see the ``criterion`` parameter)."""
+        kwargs = self.get_params_for("criterion")
+        if isinstance(self.criterion, nn.Module) and not kwargs:
+            self.criterion_ = self.criterion
+        else:
+            self.criterion_ = self.initialized_instance(
+                self.criterion, {**kwargs, "reduction": "none"}
+            )
+        return self
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Return the criterion's mean over the rows (logits ``y_pred``, encoded ``y_true``)."""
+        return self.criterion_(y_pred, y_true).mean()
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        """Start the step count that drives the schedules."""
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.n_iter_ = 0
+
+    def on_batch_begin(self, net, batch=None, training=False, **kwargs):
+        """Set the learning rates of this step (``lr_schedule``)."""
+        super().on_batch_begin(net, batch=batch, training=training, **kwargs)
+        if training and self.lr_schedule is not None:
+            factor = inverse_decay(self._progress())
+            for group in self.optimizer_.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * factor
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        """Count the optimisation step."""
+        super().on_batch_end(net, batch=batch, training=training, **kwargs)
+        if training:
+            self.n_iter_ += 1
 
     #: Per-batch history entries whose epoch means are recorded; a method adds its own.
     _epoch_mean_keys = ("clf_loss", "clf_ce", "d_loss", "transfer_loss", "omega_mean")
 
-    def _record_epoch_means(self):
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Record the epoch means of the loss terms (before any callback reads them)."""
+        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
+                             **kwargs)
         batches = self.history[-1]["batches"]
         for key in self._epoch_mean_keys:
             values = [b[key] for b in batches if key in b]
             if values:
                 self.history.record(key, float(np.mean(values)))
 
-    # Transfer training needs all three streams at once: no partial_fit.
-    partial_fit = available_if(lambda est: False)(NeuralNetClassifier.partial_fit)
+    def _get_predict_nonlinearity(self):
+        if self.predict_nonlinearity == "auto":
+            return _softmax
+        if self.predict_nonlinearity is None:
+            return _identity
+        return self.predict_nonlinearity
 
     def _get_param_names(self):
         # skorch treats every attribute not ending in "_" as a parameter;
@@ -829,50 +947,58 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Return μ at the current step (after ``mu_schedule``)."""
         if self.mu_schedule == "constant":
             return float(self.mu)
-        return float(self.mu) * _dann_ramp(self._progress())
-
-    def _apply_lr_schedule(self):
-        if self.lr_schedule is None:
-            return
-        factor = _inverse_decay(self._progress())
-        for group in self.optimizer_.param_groups:
-            group.setdefault("initial_lr", group["lr"])
-            group["lr"] = group["initial_lr"] * factor
-
-    def train_step(self, batch, **fit_params):
-        """One optimisation step on a three-stream batch (see :meth:`train_step_single`)."""
-        self._apply_lr_schedule()
-        step = super().train_step(batch, **fit_params)
-        self.n_iter_ += 1
-        return step
+        return float(self.mu) * dann_ramp(self._progress())
 
     #: Fitted modules (names without the trailing ``_``) kept in eval mode even
     #: while training, e.g. ADDA's frozen source encoder.
     _eval_only_modules = ()
 
+    def _torch_modules(self):
+        """Return the fitted torch modules and criteria, by attribute name.
+
+        skorch lists every registered component (modules, criteria,
+        optimisers) in ``cuda_dependent_attributes_``.
+        """
+        found = {}
+        for name in self.cuda_dependent_attributes_:
+            value = vars(self).get(name)
+            if isinstance(value, nn.Module):
+                found[name] = value
+        return found
+
     def _set_training(self, training=True):
         # skorch walks every submodule each step; skip it when nothing changes.
-        wanted = {
-            name: training and name not in self._eval_only_modules
-            for name in self._modules + self._criteria
-        }
-        modules = {name: getattr(self, name + "_") for name in wanted}
-        if all(m is None or m.training == wanted[name] for name, m in modules.items()):
+        modules = self._torch_modules()
+        wanted = {k: training and k[:-1] not in self._eval_only_modules for k in modules}
+        if all(m.training == wanted[k] for k, m in modules.items()):
             return
         super()._set_training(training)
         for name in self._eval_only_modules:
-            if modules.get(name) is not None:
-                modules[name].eval()
+            module = modules.get(name + "_")
+            if module is not None:
+                module.eval()
 
-    def _forward_streams(self, xs, xu, xl):
-        parts = [t for t in (xs, xu, xl) if t is not None]
-        f = self.module_.feature(torch.cat(parts) if len(parts) > 1 else xs)
-        sizes = [len(t) for t in parts]
-        chunks = list(torch.split(f, sizes))
-        fs = chunks.pop(0)
-        fu = chunks.pop(0) if xu is not None else None
-        fl = chunks.pop(0) if xl is not None else None
-        return fs, fu, fl
+    def _step_prologue(self, batch):
+        """Start a training step: training mode; the source rows' loss weights.
+
+        Returns ``(ws, adv_weight)``: the classification weight of each source
+        row (its sample weight times any class weight of
+        :meth:`_source_row_weights`) and the weight of its adversarial term
+        (None: 1).
+        """
+        self._set_training(True)
+        clf_weight, adv_weight = self._source_row_weights(batch.ys)
+        ws = batch.ws if clf_weight is None else batch.ws * clf_weight
+        return ws, adv_weight
+
+    def _encode_streams(self, encoder, *inputs):
+        """Apply ``encoder`` to the inputs in one pass; return one output per input (None: None)."""
+        present = [t for t in inputs if t is not None]
+        if not present:
+            return [None] * len(inputs)
+        out = encoder(torch.cat(present) if len(present) > 1 else present[0])
+        parts = iter(torch.split(out, [len(t) for t in present]))
+        return [None if t is None else next(parts) for t in inputs]
 
     def _gate_weights(self, omega):
         """Return the weights the gate gives a source batch: ω, normalised and phased in.
@@ -887,17 +1013,18 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             omega = 1.0 + ramp * (omega - 1.0)
         return omega
 
-    def _classification_loss(self, fs, ys, ws, fl, yl, wl, omega=None):
+    def _classification_loss(self, batch, fs, fl, ws, omega=None):
         """Return the classification loss of eq. (9) and the source logits.
 
-        ``ws`` weights each source row (sample weights, times any class
-        weight); ``omega`` (the gate, detached) goes through
-        :meth:`_gate_weights`, multiplies it, and the source term is scaled
-        by ``gate_lambda``. The labeled target adds plain cross-entropy.
-        Records ``clf_loss``, ``omega_mean`` (of the raw ω), and ``clf_ce``:
-        the unweighted cross-entropy on the labeled-target batch (on the
-        source batch without labeled target), which the collapse check
-        compares with chance.
+        ``fs`` and ``fl`` are the features of the batch's source and
+        labeled-target rows (``fl`` None without them). ``ws`` weights each
+        source row (sample weights, times any class weight); ``omega`` (the
+        gate, detached) goes through :meth:`_gate_weights`, multiplies it, and
+        the source term is scaled by ``gate_lambda``. The labeled target adds
+        its own, unweighted by the gate. Both use the ``criterion``. Records
+        ``clf_loss``, ``omega_mean`` (of the raw ω), and ``clf_ce``: the
+        unweighted loss on the labeled-target batch (on the source batch
+        without labeled target), which the collapse check compares with chance.
         """
         record = self.history.record_batch
         if fl is None:
@@ -907,9 +1034,9 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             logits_s, logits_l = torch.split(
                 self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
             )
-            ce_l = F.cross_entropy(logits_l, yl, reduction="none")
-            loss_l = (ce_l * wl).mean()
-        ce = F.cross_entropy(logits_s, ys, reduction="none")
+            ce_l = self.criterion_(logits_l, batch.yl)
+            loss_l = (ce_l * batch.wl).mean()
+        ce = self.criterion_(logits_s, batch.ys)
         record("clf_ce", (ce if fl is None else ce_l).mean().item())
         ce_s = ce * ws
         if omega is None:
@@ -923,36 +1050,33 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         return loss, logits_s
 
     def train_step_single(self, batch, **fit_params):
-        """Compute the method's loss on one batch and back-propagate it.
+        """Compute the method's loss on one :class:`~skntl.deep.TransferBatch`; back-propagate it.
 
         The loss is the gated classification loss of eq. (9) (plain
         cross-entropy when the method has no gate), plus the discriminator's
         BCE of eq. (10) (reaching F reversed, ×μ, where the method is
         adversarial), plus the method's own :meth:`_transfer_loss`.
         """
-        self._set_training(True)
-        xs, ys, ws, xu, xl, yl, wl = batch
-        fs, fu, fl = self._forward_streams(xs, xu, xl)
-        clf_weight, adv_weight = self._source_row_weights(ys)
-        if clf_weight is not None:
-            ws = ws * clf_weight
+        ws, adv_weight = self._step_prologue(batch)
+        fs, fu, fl = self._encode_streams(self.module_.feature, batch.xs, batch.xu, batch.xl)
         spec = self._gate_spec()
         omega = None
-        loss = fs.new_zeros(())
+        loss = None
         if spec is not None and fu is not None:
             out = gate_step(
-                self.discriminator_, spec, fs, ys, fu, fl, yl, mu=self.current_mu(),
-                source_weight=adv_weight, omega_align=self._aligns_by_omega(),
+                self.discriminator_, spec, fs, batch.ys, fu, fl, batch.yl,
+                mu=self.current_mu(), source_weight=adv_weight,
+                omega_align=self._aligns_by_omega(),
             )
-            loss = loss + out.loss
+            loss = out.loss
             omega = out.omega
             self.history.record_batch("d_loss", out.loss.item())
-        clf, logits_s = self._classification_loss(fs, ys, ws, fl, yl, wl, omega)
+        clf, logits_s = self._classification_loss(batch, fs, fl, ws, omega)
         extra = None if fu is None else self._transfer_loss(fs, fu, fl)
         if extra is not None:
-            loss = loss + extra
+            loss = extra if loss is None else loss + extra
             self.history.record_batch("transfer_loss", extra.item())
-        loss = loss + clf
+        loss = clf if loss is None else loss + clf
         loss.backward()
         return {"loss": loss, "y_pred": logits_s}
 
@@ -989,12 +1113,14 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
-            Softmax of the classifier's logits, columns in ``classes_`` order.
+            Softmax of the classifier's logits (``predict_nonlinearity``),
+            columns in ``classes_`` order.
         """
         if is_dataset(X):  # skorch's own validation scoring passes Datasets
             return super().predict_proba(X)
         X = self._predict_input(X)
-        return self._eval_chunks(lambda xb: torch.softmax(self.module_(xb), dim=1), X)
+        nonlinearity = self._get_predict_nonlinearity()
+        return self._eval_chunks(lambda xb: nonlinearity(self.module_(xb)), X)
 
     def predict(self, X):
         """Predict class labels.
@@ -1009,10 +1135,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        if is_dataset(X):
-            proba = super().predict_proba(X)
-        else:
-            proba = self.predict_proba(X)
+        proba = self.predict_proba(X)  # first: it raises NotFittedError when unfitted
         return self.classes_[proba.argmax(axis=1)]
 
     def transform(self, X):
@@ -1052,10 +1175,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         """Return the discriminator's output and the gate weight ω for source rows.
 
         D is evaluated in eval mode on (F(x), y) when the gate is
-        label-conditioned and on F(x) alone otherwise (REFERENCE.md D27); a
-        model fitted without labeled target rows trained and read only D's
-        marginal output (D11), and so does this method. ω = D/(1−D) with the
-        clamp of D10. A low ω marks a source row the gate distrusts.
+        label-conditioned and on F(x) alone otherwise (:ref:`decision D27
+        <decision-d27>`); a model fitted without labeled target rows trained
+        and read only D's marginal output (:ref:`decision D11 <decision-d11>`),
+        and so does this method. ω = D/(1−D) with the clamp of
+        :ref:`decision D10 <decision-d10>`. A low ω marks a source row the gate
+        distrusts.
 
         Parameters
         ----------
@@ -1097,48 +1222,3 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         # Networks compute in float32 whatever the input precision.
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
-
-
-def paper_preset(backbone="resnet50"):
-    """Return the paper's training settings as parameters (REFERENCE.md D14).
-
-    Parameters
-    ----------
-    backbone : {"resnet50", "lenet"}, default="resnet50"
-        ``"resnet50"``: SGD with momentum 0.9 and weight decay 5e-4, learning
-        rate 0.01 for the new layers and 0.001 for the pretrained backbone,
-        decayed as (1+10p)^-0.75, batches of 32, discriminator
-        1024-1024 with dropout 0.5. ``"lenet"``: GTA's digit settings, Adam
-        with learning rate 5e-4 and β1 = 0.8, batches of 128, discriminator
-        500-500.
-
-    Returns
-    -------
-    params : dict
-        Keyword arguments for any deep estimator, e.g.
-        ``DANN(**paper_preset(), module__weights="resnet50.pth", max_epochs=...)``.
-    """
-    if backbone == "resnet50":
-        return {
-            "module": "resnet50",
-            "optimizer": torch.optim.SGD,
-            "lr": 0.01,
-            "optimizer__momentum": 0.9,
-            "optimizer__weight_decay": 5e-4,
-            "optimizer__param_groups": [("feature.backbone.*", {"lr": 0.001})],
-            "lr_schedule": "dann",
-            "batch_size": 32,
-            "discriminator_hidden": (1024, 1024),
-            "discriminator__dropout": 0.5,
-        }
-    if backbone == "lenet":
-        return {
-            "module": "lenet",
-            "optimizer": torch.optim.Adam,
-            "lr": 5e-4,
-            "optimizer__betas": (0.8, 0.999),
-            "batch_size": 128,
-            "discriminator_hidden": (500, 500),
-        }
-    raise ValueError(f"backbone must be 'resnet50' or 'lenet', got {backbone!r}.")
-

@@ -2,9 +2,9 @@
 
 One discriminator D(f, onehot_{K+1}(y)) answers two questions: with the
 ``nil`` label it is the marginal discriminator "is f from the target?", with a
-real label the joint one "is (f, y) a target pair?" (REFERENCE.md §3.4). It is
-trained on the four BCE terms of eq. (10), in BCE form (the sign caveat of
-§3.1: D *minimises* the BCE)::
+real label the joint one "is (f, y) a target pair?" (:ref:`method-aug-adv`). It
+is trained on the four BCE terms of eq. (10), in BCE form (:ref:`the sign
+convention <method-signs>`: D *minimises* the BCE)::
 
     (1) BCE(D(f_u, nil), 1)    unlabeled target inputs      "marginal target"
     (2) BCE(D(f_s, nil), 0)    source inputs                "marginal source"
@@ -12,12 +12,14 @@ trained on the four BCE terms of eq. (10), in BCE form (the sign caveat of
     (4) BCE(D(f_s, y_s), 0)    source pairs                 "joint source"
 
 and its joint output on a source pair gives the importance weight
-ω = SG(D/(1−D)) of eq. (9), with D clamped before the ratio (D10).
+ω = SG(D/(1−D)) of eq. (9), with D clamped before the ratio
+(:ref:`decision D10 <decision-d10>`).
 
 Which terms D trains on, which of them send a reversed gradient to F, and
 where ω comes from is a :class:`GateSpec`; Table 4's ablation variants and
-plain DANN are specs (REFERENCE.md §8, D23), so is the non-adversarial gate of
-DAN and DeepCORAL (D21: D on detached features, used only for ω).
+plain DANN are specs (:ref:`method-ablations`, :ref:`decision D23
+<decision-d23>`), so is the non-adversarial gate of DAN and DeepCORAL
+(:ref:`decision D21 <decision-d21>`: D on detached features, used only for ω).
 """
 
 import math
@@ -126,7 +128,8 @@ def _logit_bound(clamp):
 def omega_from_logits(logits, clamp=1e-4):
     """Return ω = D/(1−D) for D = sigmoid(logits), D clamped to [clamp, 1−clamp].
 
-    D/(1−D) = exp(logit), so clamping D is clamping the logit (REFERENCE.md D10).
+    D/(1−D) = exp(logit), so clamping D is clamping the logit
+    (:ref:`decision D10 <decision-d10>`).
 
     Parameters
     ----------
@@ -175,7 +178,7 @@ def gate_step(
     mu : float, default=1.0
         The gradient-reversal coefficient applied to the adversarial terms.
     clamp : float, default=1e-4
-        Clamp on D before ω = D/(1−D) (D10).
+        Clamp on D before ω = D/(1−D) (:ref:`decision D10 <decision-d10>`).
     source_weight : torch.Tensor of shape (n_source,), default=None
         Weights of the source rows in the source terms' BCE (PADA's
         class-weighted adversarial loss); None weighs every row 1.
@@ -187,7 +190,7 @@ def gate_step(
     -------
     GateOutput
         With no labeled target the joint terms are dropped and ω comes from
-        the marginal output (REFERENCE.md D11).
+        the marginal output (:ref:`decision D11 <decision-d11>`).
     """
     if spec.separate:
         gate = gate_step(

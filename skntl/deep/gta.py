@@ -4,13 +4,12 @@ from numbers import Integral, Real
 
 import torch
 from torch import nn
-from torch.func import functional_call
 from torch.nn import functional as F
 
 from ..utils._param_validation import Interval
 from .engine import TransferNet
 from .gate import gate_step
-from .modules import Discriminator, _mlp_layers
+from .modules import Discriminator, _mlp_layers, frozen_call
 
 __all__ = ["GTA"]
 
@@ -41,19 +40,6 @@ def _check_channels(channels):
             f"conv layer on 32×32 images), got {channels!r}."
         )
     return tuple(int(c) for c in channels)
-
-
-def _frozen(module):
-    """Return ``module``'s state for :func:`torch.func.functional_call` that trains nothing.
-
-    Parameters are detached, so a call through them sends no gradient to the
-    module (its inputs still receive one). Buffers are copies, so a training-mode
-    BatchNorm updates the copies' running statistics, not the module's: each
-    module's statistics move once per step, in its one live forward pass.
-    """
-    state = {name: p.detach() for name, p in module.named_parameters()}
-    state.update({name: b.clone() for name, b in module.named_buffers()})
-    return state
 
 
 def _onehot_input(f, y, noise, n_classes):
@@ -120,13 +106,13 @@ class _GTADiscriminator(nn.Module):
     discriminator). ``real_fake`` (h → 1 logit, "is x real?") and
     ``aux`` (h → K logits, the auxiliary classifier) are GTA's heads. ``gate``,
     present with the gate, is a label-conditioned :class:`Discriminator` on h
-    answering "is (x, y) from the target?" (REFERENCE.md D21). There is no
+    answering "is (x, y) from the target?" (:ref:`decision D21 <decision-d21>`). There is no
     BatchNorm: real and generated rows share forward passes, and the gate reads
     the trunk in eval mode exactly as it did in training.
     """
 
     def __init__(self, input_shape, n_classes, hidden_layer_sizes, gate_hidden=None,
-                 channels=(32, 64, 128, 128), dropout=0.0):
+                 channels=(32, 64, 128, 128), dropout=0.0, kind="concat"):
         super().__init__()
         layers = []
         if len(input_shape) == 1:
@@ -154,7 +140,7 @@ class _GTADiscriminator(nn.Module):
         self.aux = nn.Linear(width, int(n_classes))
         self.gate = None
         if gate_hidden is not None:
-            self.gate = Discriminator(width, n_classes, gate_hidden, dropout=dropout)
+            self.gate = Discriminator(width, n_classes, gate_hidden, dropout=dropout, kind=kind)
 
     def forward(self, x):
         """Return ``(real_fake_logits (n,), aux_logits (n, K), trunk_features (n, h))``."""
@@ -174,12 +160,12 @@ class GTA(TransferNet):
     z ~ N(0, 1) turns an embedding back into an input: source rows are
     conditioned on their label, unlabeled-target rows on the ``nil`` slot K. A
     discriminator D in **input space** has a real/fake head and an auxiliary
-    K-way classifier. Each step, on fresh forward passes (REFERENCE.md §4.4,
+    K-way classifier. Each step, on fresh forward passes (:ref:`method-methods`,
     following the authors' public code):
 
     * D minimises BCE(D(x_s), real) + CE(aux(x_s), y_s) + BCE(D(G(f_s, y_s)), fake)
       + BCE(D(G(f_u, nil)), fake), plus CE(aux(x_l), y_l) on labeled target rows
-      (D20);
+      (:ref:`decision D20 <decision-d20>`);
     * G minimises BCE(D(G(f_s, y_s)), real) + CE(aux(G(f_s, y_s)), y_s);
     * C minimises the classification cross-entropy on source and labeled target;
     * F minimises that cross-entropy plus
@@ -187,13 +173,14 @@ class GTA(TransferNet):
       source embeddings must generate images of their class, target embeddings
       images that pass for real source ones.
 
-    With ``gate=True`` (GTA_gate, D21) D gets a third, label-conditioned domain
+    With ``gate=True`` (GTA_gate, :ref:`decision D21 <decision-d21>`) D gets a
+    third, label-conditioned domain
     head D_g(h(x), onehot_{K+1}(y)) on its trunk features h of **real** inputs,
     trained on the four terms of eq. (10) (source 0, target 1; ``nil`` and label
     inputs) on detached h, so it is adversarial to nothing. Each source row's
     classification loss is weighted by ω = SG(D_g/(1 − D_g)) and scaled by
     ``gate_lambda``; without labeled target ω comes from the ``nil`` output
-    (D11).
+    (:ref:`decision D11 <decision-d11>`).
 
     Parameters
     ----------
@@ -251,7 +238,7 @@ class GTA(TransferNet):
         auxiliary head on the real source batch), and with the gate
         ``gate_loss`` and ``omega_mean``.
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------
@@ -293,6 +280,8 @@ class GTA(TransferNet):
     >>> omega.shape
     (4,)
     """
+
+    _aligns_without_discriminator = True
 
     _parameter_constraints = {
         **TransferNet._parameter_constraints,
@@ -351,7 +340,7 @@ class GTA(TransferNet):
             n_classes,
             self.discriminator_hidden,
             gate_hidden=None if spec is None else self.discriminator_hidden,
-            **self.get_params_for("discriminator"),
+            **{"kind": self.discriminator_kind, **self.get_params_for("discriminator")},
         )
 
     def initialize_module(self):
@@ -379,12 +368,9 @@ class GTA(TransferNet):
         The summed loss is back-propagated once; each network receives the
         gradient of its own loss only (see the class Notes).
         """
-        self._set_training(True)
-        xs, ys, ws, xu, xl, yl, wl = batch
-        fs, fu, fl = self._forward_streams(xs, xu, xl)
-        clf_weight, _ = self._source_row_weights(ys)
-        if clf_weight is not None:
-            ws = ws * clf_weight
+        ws, _ = self._step_prologue(batch)
+        xs, ys, xu, xl, yl = batch.xs, batch.ys, batch.xu, batch.xl, batch.yl
+        fs, fu, fl = self._encode_streams(self.module_.feature, xs, xu, xl)
         D, G = self.discriminator_, self.generator_
         n_s = len(xs)
         n_u = 0 if xu is None else len(xu)
@@ -420,8 +406,8 @@ class GTA(TransferNet):
         f_terms = mu * (self.aux_weight + self.adv_weight) > 0
         fakes = [gen[:n_s]]
         if f_terms:
-            fakes.append(functional_call(G, _frozen(G), (f_gen, y_gen, noise)))
-        rf_f, aux_f, _ = functional_call(D, _frozen(D), (torch.cat(fakes),))
+            fakes.append(frozen_call(G, f_gen, y_gen, noise))
+        rf_f, aux_f, _ = frozen_call(D, torch.cat(fakes))
         g_loss = bce(rf_f[:n_s], torch.ones_like(rf_f[:n_s])) + F.cross_entropy(aux_f[:n_s], ys)
         loss = d_loss + g_loss
         if f_terms:
@@ -431,7 +417,8 @@ class GTA(TransferNet):
                 f_adv = f_adv + self.adv_weight * bce(rf_u, torch.ones_like(rf_u))
             loss = loss + mu * f_adv
 
-        # The gate head on detached trunk features of the real rows (D21).
+        # The gate head on detached trunk features of the real rows
+        # (:ref:`decision D21 <decision-d21>`).
         omega = None
         gate_loss = None
         if gated:
@@ -443,7 +430,7 @@ class GTA(TransferNet):
             gate_loss, omega = out.loss, out.omega
             loss = loss + gate_loss
 
-        clf, logits_s = self._classification_loss(fs, ys, ws, fl, yl, wl, omega)
+        clf, logits_s = self._classification_loss(batch, fs, fl, ws, omega)
         loss = loss + clf
         loss.backward()
 

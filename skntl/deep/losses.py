@@ -2,7 +2,7 @@
 
 * :func:`mk_mmd` — the multi-kernel maximum mean discrepancy of DAN (Long et
   al., ICML 2015), with Gretton et al.'s unbiased quadratic estimator or the
-  linear-time one (JMLR 2012, §6).
+  linear-time one (JMLR 2012, Sec. 6).
 * :func:`coral` — the CORAL distance of Deep CORAL (Sun & Saenko, ECCV 2016
   workshops), ‖C_s − C_t‖²_F / (4d²).
 

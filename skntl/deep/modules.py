@@ -3,10 +3,11 @@
 Every network the engine trains is a :class:`TransferModule`: a feature
 extractor ``feature`` (F, ending in the bottleneck f of Figure 1) followed by
 a classifier ``classifier`` (C), so that ``module(x) == classifier(feature(x))``.
-The discriminator sees f (REFERENCE.md D22). Three feature extractors are
-provided: an MLP for feature vectors, the modified LeNet of GTA's code for
-32×32 digits (REFERENCE.md §4.4) and a ResNet-50 with a bottleneck layer for
-images (§4.4; weights only ever from a local file).
+The discriminator sees f (:ref:`decision D22 <decision-d22>`). Three feature
+extractors are provided: an MLP for feature vectors, the modified LeNet of
+GTA's code for 32×32 digits (:ref:`method-lenet`) and a ResNet-50 with a
+bottleneck layer for images (:ref:`method-resnet`; weights only ever from a
+local file).
 """
 
 import torch
@@ -20,6 +21,8 @@ __all__ = [
     "ResNet50",
     "SeparateDiscriminator",
     "TransferModule",
+    "build_network",
+    "frozen_call",
     "grad_reverse",
 ]
 
@@ -53,6 +56,33 @@ def grad_reverse(x, coeff=1.0):
         ``x`` itself in the forward pass.
     """
     return _GradReverse.apply(x, float(coeff))
+
+
+def frozen_call(module, *args):
+    """Call ``module`` on ``args`` as a fixed function: no gradient reaches its parameters.
+
+    The inputs still receive gradients, so a player's loss can flow through
+    another player's network (a generator's through the discriminator)
+    without training it. Parameters are detached and buffers copied, so a
+    training-mode BatchNorm updates the copies' running statistics, not the
+    module's: each module's statistics move once per step, in its one live
+    forward pass.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network to call.
+    *args
+        Its inputs.
+
+    Returns
+    -------
+    output
+        What ``module(*args)`` returns.
+    """
+    state = {name: p.detach() for name, p in module.named_parameters()}
+    state.update({name: b.clone() for name, b in module.named_buffers()})
+    return torch.func.functional_call(module, state, args)
 
 
 class GradientReversal(nn.Module):
@@ -107,7 +137,8 @@ class LeNet(nn.Sequential):
     """GTA's modified LeNet feature extractor for 32×32 digits (128-d output).
 
     conv5×5(→64)–ReLU–maxpool2 – conv5×5(→64)–ReLU–maxpool2 – conv5×5(→128)–ReLU,
-    as in the public code of Sankaranarayanan et al. (CVPR 2018), REFERENCE.md §4.4.
+    as in the public code of Sankaranarayanan et al. (CVPR 2018); see
+    :ref:`GTA's LeNet <method-lenet>`.
 
     Parameters
     ----------
@@ -133,9 +164,9 @@ class LeNet(nn.Sequential):
 class ResNet50(nn.Module):
     """ResNet-50 backbone with a bottleneck layer between pool5 and the classifier.
 
-    REFERENCE.md §4.4: an ImageNet-pretrained ResNet-50 whose 2048-d pool5
-    output goes through a ``bottleneck_dim`` linear layer (+BN, ReLU, dropout);
-    f is the bottleneck. Weights are loaded from a local torchvision-format
+    As in the paper (:ref:`method-resnet`): an ImageNet-pretrained ResNet-50
+    whose 2048-d pool5 output goes through a ``bottleneck_dim`` linear layer
+    (+BN, ReLU, dropout); f is the bottleneck. Weights are loaded from a local torchvision-format
     state dict and never downloaded.
 
     Parameters
@@ -289,3 +320,61 @@ class SeparateDiscriminator(nn.Module):
     def forward(self, f, y=None):
         """Return the gate's logits, shape (n,) (see :meth:`Discriminator.forward`)."""
         return self.gate(f, y)
+
+
+def build_network(name, input_shape, n_classes, hidden_layer_sizes=(128, 64), **kwargs):
+    """Build one of the built-in networks F + C as a :class:`TransferModule`.
+
+    Parameters
+    ----------
+    name : {None, "mlp", "lenet", "resnet50"}
+        ``"mlp"``: a ReLU :class:`MLP` of ``hidden_layer_sizes`` and a linear
+        classifier. ``"lenet"``: :class:`LeNet` (128-d features) and a
+        128→128→K classifier. ``"resnet50"``: :class:`ResNet50` with its
+        bottleneck and a linear classifier. None picks ``"mlp"`` for feature
+        rows and ``"lenet"`` for images.
+    input_shape : tuple of int
+        The shape of one input row.
+    n_classes : int
+        Output units of the classifier.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Widths of the MLP (the last is the feature dimension).
+    **kwargs
+        Passed to the feature extractor (the estimator's ``module__*``).
+
+    Returns
+    -------
+    TransferModule
+        The network, with ``feature`` and ``classifier``.
+    """
+    input_shape = tuple(input_shape)
+    if name is None:
+        name = "mlp" if len(input_shape) == 1 else "lenet"
+    if name == "mlp":
+        if len(input_shape) != 1:
+            raise ValueError(
+                f"module='mlp' takes 2-D X (n_samples, n_features); got rows of "
+                f"shape {input_shape}."
+            )
+        feature = MLP(input_shape[0], hidden_layer_sizes, **kwargs)
+        return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
+    if name == "lenet":
+        if len(input_shape) != 3 or input_shape[0] not in (1, 3) or input_shape[1:] != (32, 32):
+            raise ValueError(
+                "module='lenet' takes images of shape (n_samples, 1 or 3, 32, 32); "
+                f"got rows of shape {input_shape}."
+            )
+        feature = LeNet(input_shape[0], **kwargs)
+        classifier = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, n_classes))
+        return TransferModule(feature, classifier)
+    if name == "resnet50":
+        if len(input_shape) != 3 or input_shape[0] != 3:
+            raise ValueError(
+                "module='resnet50' takes RGB images of shape (n_samples, 3, H, W); "
+                f"got rows of shape {input_shape}."
+            )
+        feature = ResNet50(**kwargs)
+        return TransferModule(feature, nn.Linear(feature.out_features, n_classes))
+    raise ValueError(
+        f"module must be None, 'mlp', 'lenet', 'resnet50' or a torch module, got {name!r}."
+    )

@@ -21,7 +21,7 @@ class PADA(TransferNet):
     update). Source row i weighs γ[y_i]/max(γ) in the adversarial loss and
     γ[y_i]/mean(γ) in the classification loss, so classes absent from the
     target fade out of both. The labeled target enters the classification
-    loss unweighted (D20).
+    loss unweighted (:ref:`decision D20 <decision-d20>`).
 
     ``gate=True`` is PADA_gate: each source row's classification weight is
     multiplied by ω = SG(D/(1−D)) from a label-conditioned discriminator
@@ -68,13 +68,14 @@ default=None
     history_ : skorch.History
         Training log (``clf_loss``, ``d_loss``, and ``omega_mean`` when gated).
     n_iter_ : int
-        Optimisation steps taken.
+        Optimisation steps taken by the last call to ``fit`` or ``partial_fit``.
 
     See Also
     --------
     DANN : PADA without the class weights.
     skntl.fit_target_only : The target-only twin PADA_T (labeled target as
-        source, class weights from predictions on the unlabeled target, D16).
+        source, class weights from predictions on the unlabeled target,
+        :ref:`decision D16 <decision-d16>`).
 
     References
     ----------
@@ -110,16 +111,11 @@ default=None
                          gate_variant=gate_variant, **kwargs)
         self.class_weight_epochs = class_weight_epochs
 
-    def _fit_with_streams(self, iterator, valid):
-        self._target_inputs = iterator.data["xu"]
-        self._update_every = self.class_weight_epochs * len(iterator)
+    def _plan_training(self, steps_per_epoch, dataset):
+        super()._plan_training(steps_per_epoch, dataset)
+        self._target_inputs = dataset.xu
+        self._update_every = self.class_weight_epochs * steps_per_epoch
         self._gamma = torch.ones(len(self.classes_), device=self.device)
-        try:
-            super()._fit_with_streams(iterator, valid)
-        finally:
-            del self._target_inputs
-        self.class_weight_ = (self._gamma / self._gamma.max()).cpu().numpy()
-        del self._gamma
 
     def on_epoch_begin(self, net, **kwargs):
         """Recompute γ every ``class_weight_epochs`` epochs, before the epoch's first step."""
@@ -131,6 +127,13 @@ default=None
                 lambda xb: torch.softmax(self.module_(xb), dim=1), self._target_inputs
             )
             self._gamma = torch.as_tensor(proba.mean(axis=0), device=self.device)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """Keep the last γ as ``class_weight_``."""
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.class_weight_ = (self._gamma / self._gamma.max()).cpu().numpy()
+        for name in ("_target_inputs", "_update_every", "_gamma"):
+            vars(self).pop(name, None)
 
     def _source_row_weights(self, ys):
         gamma = self._gamma[ys]

@@ -9,12 +9,10 @@ from skorch.callbacks import Callback
 from torch.nn import functional as F
 
 from skntl import fit_target_only
+from skntl.deep import TransferBatch
+from skntl.deep._schedules import dann_ramp as _dann_ramp
 from skntl.deep.adda import ADDA
-from skntl.deep.engine import _dann_ramp
 from skntl.deep.gate import gate_step
-
-from .test_dann import SMALL, _data
-from .test_gate_behaviour import _problem
 
 # Adversarial training is stable on these toys when the encoder moves more
 # slowly than D (two time scales); the default single learning rate lets the
@@ -46,11 +44,11 @@ class _AtSwitch(Callback):
             self.source_then = _state(net.source_encoder_)
 
 
-def test_target_encoder_starts_as_the_frozen_source_encoder_then_moves():
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+def test_target_encoder_starts_as_the_frozen_source_encoder_then_moves(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
     probe = _AtSwitch()
     net = ADDA(max_epochs=5, pretrain_epochs=3, batch_size=32, callbacks=[probe], random_state=0,
-               **SMALL).fit(Xs, ys, Xl, yl, Xu)
+               **small_net).fit(Xs, ys, Xl, yl, Xu)
     steps = math.ceil(len(Xs) / 32)
     assert net.n_pretrain_steps_ == 3 * steps and net.n_iter_ == 5 * steps
     # the source encoder is F as pretrained, copied once and never trained again
@@ -83,9 +81,9 @@ def test_target_encoder_starts_as_the_frozen_source_encoder_then_moves():
     assert not hasattr(net, "_switch_pending")
 
 
-def test_without_adaptation_phase_the_gate_reads_the_trained_encoder():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = ADDA(gate=True, max_epochs=2, pretrain_epochs=2, random_state=0, **SMALL)
+def test_without_adaptation_phase_the_gate_reads_the_trained_encoder(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = ADDA(gate=True, max_epochs=2, pretrain_epochs=2, random_state=0, **small_net)
     net.fit(Xs, ys, Xl, yl, Xu)
     assert net.n_iter_ == net.n_pretrain_steps_
     assert not any("transfer_loss" in e for e in net.history)
@@ -98,14 +96,14 @@ def test_without_adaptation_phase_the_gate_reads_the_trained_encoder():
     np.testing.assert_allclose(d, expected, rtol=1e-5)
     assert not np.allclose(d, stale)
     # pretrain_epochs=None is half of max_epochs
-    net = ADDA(max_epochs=5, batch_size=32, random_state=0, **SMALL).fit(Xs, ys, Xt_u=Xu)
+    net = ADDA(max_epochs=5, batch_size=32, random_state=0, **small_net).fit(Xs, ys, Xt_u=Xu)
     assert net.n_pretrain_steps_ == 2 * math.ceil(len(Xs) / 32)
 
 
 @pytest.mark.parametrize("gate", [False, True])
-def test_gan_loss_trains_only_the_encoder_and_d_loss_only_d(gate):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = ADDA(gate=gate, max_epochs=2, pretrain_epochs=1, random_state=0, **SMALL)
+def test_gan_loss_trains_only_the_encoder_and_d_loss_only_d(gate, make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = ADDA(gate=gate, max_epochs=2, pretrain_epochs=1, random_state=0, **small_net)
     net.fit(Xs, ys, Xl, yl, Xu)
     as_x = lambda a: torch.as_tensor(a, dtype=torch.float32)  # noqa: E731
     xs, ys_t, ws = as_x(Xs[:20]), net._encode(ys[:20]), torch.ones(20)
@@ -113,7 +111,7 @@ def test_gan_loss_trains_only_the_encoder_and_d_loss_only_d(gate):
     D, enc, clf = net.discriminator_, net.module_.feature, net.module_.classifier
 
     net.optimizer_.zero_grad()
-    net.train_step_single((xs, ys_t, ws, xu, xl, yl_t, wl))
+    net.train_step_single(TransferBatch(xs, ys_t, ws, xu, xl, yl_t, wl))
     grads = {m: [p.grad.clone() for p in m.parameters()] for m in (D, enc, clf)}
     assert all(p.grad is None for p in net.source_encoder_.parameters())
 
@@ -125,10 +123,11 @@ def test_gan_loss_trains_only_the_encoder_and_d_loss_only_d(gate):
     gan = F.softplus(D(fu)).mean()  # BCE(D(f_u), source) = softplus(logit)
     if gate:
         gan = gan + F.softplus(D(fl, yl_t)).mean()
-    clf_loss, _ = net._classification_loss(fs, ys_t, ws, fl, yl_t, wl, None)
+    batch = TransferBatch(xs, ys_t, ws, xu, xl, yl_t, wl)
+    clf_loss, _ = net._classification_loss(batch, fs, fl, ws, None)
     if gate:  # ω is a detached function of D, recompute it the same way
         omega = gate_step(D, net._gate_spec(), fs, ys_t, fu, fl, yl_t).omega
-        clf_loss, _ = net._classification_loss(fs, ys_t, ws, fl, yl_t, wl, omega)
+        clf_loss, _ = net._classification_loss(batch, fs, fl, ws, omega)
     mu = net.current_mu()
     assert mu > 0.9
     ref_d = torch.autograd.grad(d_loss, list(D.parameters()), retain_graph=True)
@@ -150,6 +149,7 @@ def _mmd(a, b):
     return (k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()).item()
 
 
+@pytest.mark.slow
 def test_adaptation_plays_the_gan_game_aligns_features_and_helps():
     """3 Gaussian classes in 2-D, the target shifted by +2.5, no target labels."""
     rng = np.random.RandomState(0)
@@ -179,12 +179,13 @@ def test_adaptation_plays_the_gan_game_aligns_features_and_helps():
 
 
 @pytest.fixture(scope="module")
-def gated():
-    p = _problem(seed=0, n_s=1000)
+def gated(make_problem):
+    p = make_problem(seed=0, n_s=1000)
     net = ADDA(gate=True, max_epochs=10, random_state=0)
     return p, net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
 
 
+@pytest.mark.slow
 def test_gate_distrusts_corrupted_source_rows(gated):
     p, net = gated
     assert net.n_iter_ > net.n_pretrain_steps_  # ω read from the source encoder
@@ -206,18 +207,19 @@ def test_gate_distrusts_corrupted_source_rows(gated):
         (dict(pretrain_epochs=4), r"at most max_epochs=3 .*got pretrain_epochs=4"),
     ],
 )
-def test_bad_pretrain_epochs_give_clear_errors(params, match):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_bad_pretrain_epochs_give_clear_errors(params, match, make_data):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     est = ADDA(max_epochs=3, **params)
     with pytest.raises(ValueError, match=match):
         est.fit(Xs, ys, Xl, yl, Xu)
     assert [a for a in vars(est) if a.endswith("_") and not a.startswith("_")] == []
 
 
-def test_target_only_twin_pretrains_on_labeled_target_then_adapts():
-    Xs, ys, Xl, yl, Xu, Xte, yte = _data(n_t=150)
+@pytest.mark.slow
+def test_target_only_twin_pretrains_on_labeled_target_then_adapts(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, Xte, yte = make_data(n_t=150)
     kw = dict(max_epochs=30, pretrain_epochs=20, batch_size=8, random_state=0,
-              optimizer__param_groups=[("feature.*", {"lr": 1e-3})], **SMALL)
+              optimizer__param_groups=[("feature.*", {"lr": 1e-3})], **small_net)
     twin = fit_target_only(ADDA(**kw), Xs, ys, Xl, yl, Xu)
     assert isinstance(twin, ADDA)
     # the twin takes the transfer model's steps: an epoch is one pass over the source
@@ -230,10 +232,10 @@ def test_target_only_twin_pretrains_on_labeled_target_then_adapts():
     assert twin.score(Xte, yte) >= 0.85  # measured 0.95 (0.975 without adaptation)
 
 
-def test_encoder_adapts_in_its_own_param_group_at_a_lower_rate():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_encoder_adapts_in_its_own_param_group_at_a_lower_rate(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     net = ADDA(max_epochs=4, lr=0.02, encoder_lr_factor=0.25, random_state=0, **{
-        k: v for k, v in SMALL.items() if k != "lr"}).fit(Xs, ys, Xl, yl, Xu)
+        k: v for k, v in small_net.items() if k != "lr"}).fit(Xs, ys, Xl, yl, Xu)
     groups = net.optimizer_.param_groups
     encoder = [g for g in groups if g.get("adda_encoder")]
     assert len(encoder) == 1 and encoder[0]["lr"] == pytest.approx(0.005)

@@ -14,25 +14,13 @@ from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
 from skntl import ADDA, DAN, DANN, GTA, PADA, DeepCORAL, TargetSplit, fit_target_only, pack
-from skntl.deep import paper_preset
-from skntl.deep.engine import _dann_ramp
-
-SMALL = dict(hidden_layer_sizes=(16, 8), discriminator_hidden=(16,), lr=1e-2)
+from skntl.deep import TransferBatch, paper_preset
+from skntl.deep._schedules import dann_ramp as _dann_ramp
 
 
-def _data(seed=0, n_s=90, n_t=60, d=4, k=3):
-    rng = np.random.RandomState(seed)
-    centers = rng.randn(k, d) * 3
-    ys = np.arange(n_s) % k
-    Xs = centers[ys] + rng.randn(n_s, d)
-    yt = np.arange(n_t) % k
-    Xt = centers[yt] + rng.randn(n_t, d) + 0.5
-    return Xs, ys, Xt[:15], yt[:15], Xt[:30], Xt[30:], yt[30:]
-
-
-def test_epoch_is_ceil_source_over_batch_and_mu_ramps():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = DANN(batch_size=32, max_epochs=3, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+def test_epoch_is_ceil_source_over_batch_and_mu_ramps(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = DANN(batch_size=32, max_epochs=3, random_state=0, **small_net).fit(Xs, ys, Xl, yl, Xu)
     steps = math.ceil(len(Xs) / 32)
     assert len(net.history[-1]["batches"]) == steps
     assert net.n_iter_ == 3 * steps
@@ -44,21 +32,23 @@ def test_epoch_is_ceil_source_over_batch_and_mu_ramps():
     assert {"clf_loss", "d_loss", "train_loss"} <= set(net.history[-1])
 
 
-def test_lr_schedule_decays_learning_rate():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = DANN(max_epochs=2, lr_schedule="dann", random_state=0, **SMALL)
+def test_lr_schedule_decays_learning_rate(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = DANN(max_epochs=2, lr_schedule="dann", random_state=0, **small_net)
     net.fit(Xs, ys, Xl, yl, Xu)
     group = net.optimizer_.param_groups[0]
     p_last = (net.n_iter_ - 1) / net.n_iter_
     assert group["lr"] == pytest.approx(0.01 * (1 + 10 * p_last) ** -0.75)
 
 
-@pytest.mark.parametrize("gate", [False, True])
-@pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
+# DANN without the gate stays fast; the other methods and the gate are `slow` cases
+@pytest.mark.parametrize("gate", [False, pytest.param(True, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("method", [DANN, *(pytest.param(m, marks=pytest.mark.slow)
+                                            for m in (DAN, DeepCORAL, ADDA, PADA, GTA))],
                          ids=lambda m: m.__name__)
-def test_same_seed_same_predictions_bit_for_bit(method, gate):
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
-    kw = dict(gate=gate, max_epochs=4, **SMALL)
+def test_same_seed_same_predictions_bit_for_bit(method, gate, make_data, small_net):
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
+    kw = dict(gate=gate, max_epochs=4, **small_net)
     if method is GTA:
         kw.update(generator_hidden=(16,), noise_dim=4)
     a = method(random_state=1, **kw).fit(Xs, ys, Xl, yl, Xu)
@@ -73,9 +63,9 @@ def test_same_seed_same_predictions_bit_for_bit(method, gate):
                                   b.predict_proba(Xte))
 
 
-def test_transform_gives_bottleneck_features_and_names():
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
-    net = DANN(max_epochs=1, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+def test_transform_gives_bottleneck_features_and_names(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
+    net = DANN(max_epochs=1, random_state=0, **small_net).fit(Xs, ys, Xl, yl, Xu)
     Z = net.transform(Xte)
     assert Z.shape == (len(Xte), 8) and Z.dtype == np.float32
     assert list(net.get_feature_names_out()) == [f"dann{i}" for i in range(8)]
@@ -86,11 +76,11 @@ def test_transform_gives_bottleneck_features_and_names():
     )
 
 
-def test_sample_weight_zero_drops_rows_exactly():
+def test_sample_weight_zero_drops_rows_exactly(make_data, small_net):
     """The oracle of Table 4: weight-0 source rows are as if never passed."""
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
     keep = np.arange(len(Xs)) % 4 != 0
-    kw = dict(gate=True, max_epochs=2, random_state=0, **SMALL)
+    kw = dict(gate=True, max_epochs=2, random_state=0, **small_net)
     a = DANN(**kw).fit(Xs, ys, Xl, yl, Xu, sample_weight=keep.astype(float))
     b = DANN(**kw).fit(Xs[keep], ys[keep], Xl, yl, Xu)
     np.testing.assert_array_equal(a.predict_proba(Xte), b.predict_proba(Xte))
@@ -130,16 +120,16 @@ def test_images_train_with_lenet_and_bad_shapes_are_rejected():
         (dict(hidden_layer_sizes=(8, 0)), "hidden_layer_sizes must be positive"),
     ],
 )
-def test_bad_parameters_give_clear_errors(params, match):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_bad_parameters_give_clear_errors(params, match, make_data):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     est = DANN(max_epochs=1, **params)
     with pytest.raises(ValueError, match=match):
         est.fit(Xs, ys, Xl, yl, Xu)
     assert not hasattr(est, "module_")
 
 
-def test_custom_module_must_expose_feature_and_classifier():
-    Xs, ys, _, _, _, _, _ = _data()
+def test_custom_module_must_expose_feature_and_classifier(make_data):
+    Xs, ys, _, _, _, _, _ = make_data()
     with pytest.raises(TypeError, match="'feature'.*'classifier'"):
         DANN(module=torch.nn.Linear(4, 3), max_epochs=1).fit(Xs, ys)
     from skntl.deep import TransferModule
@@ -151,23 +141,24 @@ def test_custom_module_must_expose_feature_and_classifier():
 
 
 @pytest.mark.parametrize("normalize", [False, True])
-def test_gated_loss_weights_rows_by_omega_optionally_normalised(normalize):
+def test_gated_loss_weights_rows_by_omega_optionally_normalised(normalize, make_data, small_net):
     """Eq. (9): λ·mean(ω·CE); with omega_normalize ω is divided by its batch mean (D10)."""
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     net = DANN(gate=True, gate_lambda=0.5, omega_normalize=normalize, max_epochs=1,
-               random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+               random_state=0, **small_net).fit(Xs, ys, Xl, yl, Xu)
     fs = net.module_.feature(torch.as_tensor(Xs[:6], dtype=torch.float32))
     ys_t = torch.as_tensor(ys[:6])
     omega = torch.tensor([0.1, 0.2, 0.3, 1.0, 2.0, 4.0])
-    loss, logits = net._classification_loss(fs, ys_t, torch.ones(6), None, None, None, omega)
+    batch = TransferBatch(None, ys_t, torch.ones(6))
+    loss, logits = net._classification_loss(batch, fs, None, batch.ws, omega)
     ce = torch.nn.functional.cross_entropy(logits, ys_t, reduction="none")
     w = omega / omega.mean() if normalize else omega
     torch.testing.assert_close(loss, 0.5 * (w * ce).mean())
 
 
-def test_predict_weights_shapes_and_errors():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = DANN(gate=True, max_epochs=2, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+def test_predict_weights_shapes_and_errors(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = DANN(gate=True, max_epochs=2, random_state=0, **small_net).fit(Xs, ys, Xl, yl, Xu)
     d, omega = net.predict_weights(Xs, ys)
     assert d.shape == omega.shape == (len(Xs),)
     assert ((d > 0) & (d < 1)).all()
@@ -177,12 +168,13 @@ def test_predict_weights_shapes_and_errors():
         net.predict_weights(Xs[:2], [0, 9])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("routing", [False, True])
-def test_grid_search_over_gate_lambda_and_mu_on_packed_data(routing):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_grid_search_over_gate_lambda_and_mu_on_packed_data(routing, make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     X, y, sd = pack(Xs, ys, Xl, yl, Xu)
     with sklearn.config_context(enable_metadata_routing=routing):
-        est = DANN(gate=True, max_epochs=2, random_state=0, **SMALL)
+        est = DANN(gate=True, max_epochs=2, random_state=0, **small_net)
         if routing:
             est = est.set_fit_request(sample_domain=True)
         grid = GridSearchCV(
@@ -200,14 +192,14 @@ def test_grid_search_over_gate_lambda_and_mu_on_packed_data(routing):
         assert len(cv["test_score"]) == 3
 
 
-def test_skorch_validation_split_on_labeled_target_and_early_stopping():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_skorch_validation_split_on_labeled_target_and_early_stopping(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     net = DANN(
         max_epochs=30,
         train_split=ValidSplit(3, stratified=True),
         callbacks=[EarlyStopping(monitor="valid_loss", patience=2, threshold=10.0)],
         random_state=0,
-        **SMALL,
+        **small_net,
     ).fit(Xs, ys, Xl, yl, Xu)
     assert "valid_acc" in net.history[-1] and "valid_loss" in net.history[-1]
     assert len(net.history) < 30  # early stopping ended training
@@ -226,8 +218,8 @@ def test_paper_presets_build_their_networks():
         paper_preset("vgg")
 
 
-def test_resnet50_module_trains_one_step():
-    torch.set_num_threads(1)
+@pytest.mark.slow
+def test_resnet50_module_trains_one_step(one_thread):
     rng = np.random.RandomState(0)
     X = rng.rand(4, 3, 32, 32).astype(np.float32)
     y = np.array([0, 1, 0, 1])
@@ -238,10 +230,10 @@ def test_resnet50_module_trains_one_step():
     assert sorted(g["initial_lr"] for g in groups) == [0.001, 0.01]
 
 
-def test_skorch_callbacks_work_unchanged(tmp_path):
+def test_skorch_callbacks_work_unchanged(tmp_path, make_data, small_net):
     from skorch.callbacks import Checkpoint, LRScheduler, ProgressBar
 
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
     net = DANN(
         gate=True,
         max_epochs=3,
@@ -251,12 +243,12 @@ def test_skorch_callbacks_work_unchanged(tmp_path):
             Checkpoint(monitor=None, dirname=str(tmp_path), f_discriminator="d.pt"),
         ],
         random_state=0,
-        **SMALL,
+        **small_net,
     ).fit(Xs, ys, Xl, yl, Xu)
     assert net.optimizer_.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5**3)
     assert (tmp_path / "params.pt").exists()
     # the checkpoint holds both networks: a fresh net loads it and predicts the same
-    fresh = DANN(gate=True, max_epochs=1, random_state=1, **SMALL)
+    fresh = DANN(gate=True, max_epochs=1, random_state=1, **small_net)
     fresh.fit(Xs, ys, Xl, yl, Xu)  # builds the networks for these shapes and classes
     fresh.load_params(
         f_params=str(tmp_path / "params.pt"), f_discriminator=str(tmp_path / "d.pt")
@@ -267,9 +259,9 @@ def test_skorch_callbacks_work_unchanged(tmp_path):
     np.testing.assert_array_equal(d_a, d_b)
 
 
-def test_steps_per_epoch_sets_the_epoch_length_over_repeated_source_passes():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    net = DANN(batch_size=32, max_epochs=2, steps_per_epoch=7, random_state=0, **SMALL)
+def test_steps_per_epoch_sets_the_epoch_length_over_repeated_source_passes(make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    net = DANN(batch_size=32, max_epochs=2, steps_per_epoch=7, random_state=0, **small_net)
     net.fit(Xs, ys, Xl, yl, Xu)
     assert [len(h["batches"]) for h in net.history] == [7, 7]
     assert net.n_iter_ == 14
@@ -277,11 +269,14 @@ def test_steps_per_epoch_sets_the_epoch_length_over_repeated_source_passes():
     assert 7 > 2 * math.ceil(len(Xs) / 32)
 
 
-@pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
-                         ids=lambda m: m.__name__)
-def test_target_only_twin_takes_as_many_steps_as_its_transfer_model(method):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
-    kw = dict(batch_size=16, max_epochs=3, random_state=0, **SMALL)
+@pytest.mark.parametrize(
+    "method",
+    [DANN, *(pytest.param(m, marks=pytest.mark.slow) for m in (DAN, DeepCORAL, ADDA, PADA, GTA))],
+    ids=lambda m: m.__name__,
+)
+def test_target_only_twin_takes_as_many_steps_as_its_transfer_model(method, make_data, small_net):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
+    kw = dict(batch_size=16, max_epochs=3, random_state=0, **small_net)
     if method is GTA:
         kw.pop("discriminator_hidden")
     est = method(**kw)
@@ -307,28 +302,28 @@ def test_gate_warmup_phases_omega_in_linearly():
     torch.testing.assert_close(net._gate_weights(omega), normalised)
 
 
-def test_a_classifier_that_never_leaves_chance_gets_a_convergence_warning():
+def test_a_classifier_that_never_leaves_chance_gets_a_convergence_warning(make_data, small_net):
     rng = np.random.RandomState(0)
     X, y = rng.randn(200, 5), rng.randint(0, 4, 200)  # labels unrelated to X
     with pytest.warns(ConvergenceWarning, match="chance level"):
-        DANN(max_epochs=3, random_state=0, **{**SMALL, "lr": 1e-9}).fit(X, y)
+        DANN(max_epochs=3, random_state=0, **{**small_net, "lr": 1e-9}).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="gate_variant=None"):
         DANN(gate=True, gate_variant="full", max_epochs=3,
-             random_state=0, **{**SMALL, "lr": 1e-9}).fit(
+             random_state=0, **{**small_net, "lr": 1e-9}).fit(
             X, y, X[:40], y[:40], X[40:])
     with pytest.warns(ConvergenceWarning, match="omega_normalize=True"):
         DANN(gate=True, gate_variant="none", max_epochs=3,
-             random_state=0, **{**SMALL, "lr": 1e-9}).fit(
+             random_state=0, **{**small_net, "lr": 1e-9}).fit(
             X, y, X[:40], y[:40], X[40:])
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        DANN(max_epochs=5, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
+        DANN(max_epochs=5, random_state=0, **small_net).fit(Xs, ys, Xl, yl, Xu)
 
 
 @pytest.mark.parametrize("method", [DANN, DAN, DeepCORAL, ADDA, PADA, GTA],
                          ids=lambda m: m.__name__)
-def test_gate_variant_none_is_skntls_gate_and_paper_is_the_papers(method):
+def test_gate_variant_none_is_skntls_gate_and_paper_is_the_papers(method, make_data):
     from skntl.deep.gate import GATE_VARIANTS
 
     default, paper = method(gate=True), method(gate=True, gate_variant="paper")
@@ -343,4 +338,4 @@ def test_gate_variant_none_is_skntls_gate_and_paper_is_the_papers(method):
     assert method(gate=True, gate_variant="paper", omega_normalize=True)._normalizes_omega()
     assert not method(gate=True, omega_align=False)._aligns_by_omega()
     with pytest.raises(ValueError, match="gate_variant must be None or one of"):
-        method(gate=True, gate_variant="bogus").fit(*_data()[:2])
+        method(gate=True, gate_variant="bogus").fit(*make_data()[:2])

@@ -15,33 +15,16 @@ from sklearn.exceptions import ConvergenceWarning
 from skntl import DAN, DANN, PADA, DeepCORAL
 
 
-def _problem(seed=0, n_s=2000, n_t=600, k=4, d=5, eps_y=0.5, labeled=0.2):
-    rng = np.random.RandomState(seed)
-    centers = rng.randn(k, d) * 3
-    ys = rng.randint(k, size=n_s)
-    Xs = centers[ys] + rng.randn(n_s, d)
-    yt = rng.randint(k, size=n_t)
-    Xt = centers[yt] + rng.randn(n_t, d) + 1.0
-    redrawn = rng.rand(n_s) < eps_y
-    ys_noisy = ys.copy()
-    ys_noisy[redrawn] = rng.randint(k, size=redrawn.sum())
-    n_tr = n_t // 2
-    n_l = int(labeled * n_tr)
-    return dict(
-        Xs=Xs, ys=ys_noisy, ys_true=ys, wrong=ys_noisy != ys,
-        Xl=Xt[:n_l], yl=yt[:n_l], Xu=Xt[:n_tr], Xte=Xt[n_tr:], yte=yt[n_tr:],
-    )
-
-
 @pytest.fixture(scope="module")
-def fitted():
-    p = _problem()
+def fitted(make_problem):
+    p = make_problem()
     kw = dict(max_epochs=20, random_state=0)
     dann = DANN(**kw).fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     gated = DANN(gate=True, **kw).fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     return p, dann, gated
 
 
+@pytest.mark.slow
 def test_corrupted_rows_get_clearly_lower_weights(fitted):
     p, _, gated = fitted
     _, omega = gated.predict_weights(p["Xs"], p["ys"])
@@ -49,23 +32,26 @@ def test_corrupted_rows_get_clearly_lower_weights(fitted):
     assert ratio <= 0.7
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", [DAN, DeepCORAL, PADA])
-def test_every_gated_method_distrusts_corrupted_rows(method):
+def test_every_gated_method_distrusts_corrupted_rows(method, make_problem):
     """The same check for the other methods' gates (D21); measured ratios on
     this seed: DAN 0.14, DeepCORAL 0.43, PADA 0.36."""
-    p = _problem()
+    p = make_problem()
     net = method(gate=True, max_epochs=20, random_state=0)
     net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     _, omega = net.predict_weights(p["Xs"], p["ys"])
     assert omega[p["wrong"]].mean() <= 0.7 * omega[~p["wrong"]].mean()
 
 
+@pytest.mark.slow
 def test_gated_accuracy_is_at_least_dann_accuracy(fitted):
     p, dann, gated = fitted
     # measured: 95.3% gated against 95.7% for DANN (one test row in 300)
     assert gated.score(p["Xte"], p["yte"]) >= dann.score(p["Xte"], p["yte"]) - 0.01
 
 
+@pytest.mark.slow
 def test_weights_depend_on_the_label(fitted):
     """Same inputs, true vs wrong label: the true label must get the larger ω."""
     p, _, gated = fitted
@@ -75,9 +61,9 @@ def test_weights_depend_on_the_label(fitted):
     assert w_true.mean() > 1.5 * w_wrong.mean()
 
 
-def test_a_label_free_gate_fails_the_label_test():
+def test_a_label_free_gate_fails_the_label_test(make_problem):
     """The control: gate_only's discriminator never sees labels, so ω(x, y) ignores y."""
-    p = _problem()
+    p = make_problem()
     net = DANN(gate=True, gate_variant="gate_only", max_epochs=2, random_state=0)
     net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     x = p["Xs"][p["wrong"]]
@@ -86,13 +72,16 @@ def test_a_label_free_gate_fails_the_label_test():
     np.testing.assert_array_equal(w_true, w_wrong)
 
 
-def test_without_target_labels_predict_weights_reads_the_marginal_output_training_used():
+@pytest.mark.slow
+def test_without_target_labels_predict_weights_reads_the_marginal_output_training_used(
+    make_problem,
+):
     """D11: no labeled target → the gate trained and weighted with D(F(x), nil) only.
 
     predict_weights must return that output (it ignores y), not the joint
     output whose label input was never trained.
     """
-    p = _problem()
+    p = make_problem()
     net = DANN(gate=True, max_epochs=2, random_state=0).fit(p["Xs"], p["ys"], Xt_u=p["Xu"])
     x = p["Xs"][p["wrong"]]
     d_true, w_true = net.predict_weights(x, p["ys_true"][p["wrong"]])
@@ -134,6 +123,7 @@ def _bag_of_words(seed, n_s=600, n_t=600, n_features=200, eps_y=0.6, strength=0.
     return Xs, ys, Xt[:100], yt[:100], Xt[100:], Xt[300:], yt[300:]
 
 
+@pytest.mark.slow
 def test_the_paper_gate_collapses_on_noisy_labels_and_the_default_gate_does_not():
     """The old collapse, reproduced: F fools a label-aware D by erasing the classes.
 

@@ -9,12 +9,9 @@ from sklearn.base import clone
 from torch.nn import functional as F
 
 from skntl import fit_target_only
-from skntl.deep import TransferModule
+from skntl.deep import TransferBatch, TransferModule
 from skntl.deep.gate import omega_from_logits
 from skntl.deep.gta import GTA
-
-from .test_dann import _data
-from .test_gate_behaviour import _problem
 
 SMALL = dict(
     hidden_layer_sizes=(16, 8), discriminator_hidden=(16,), generator_hidden=(16,), noise_dim=4,
@@ -28,8 +25,8 @@ def _images(n, channels=1, size=32, seed=0):
 
 
 # ------------------------------------------------------------------ shapes
-def test_generator_produces_feature_rows():
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_generator_produces_feature_rows(make_data):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     net = GTA(max_epochs=1, random_state=0, **SMALL).fit(Xs, ys, Xl, yl, Xu)
     f = torch.as_tensor(net.transform(Xs[:5]))
     y = torch.tensor([0, 1, 2, 3, 3])  # 3 = nil
@@ -90,8 +87,11 @@ def _grads(loss, params):
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, out)]
 
 
-@pytest.mark.parametrize("gate, images", [(False, False), (True, False), (True, True)])
-def test_each_network_gets_the_gradient_of_its_own_loss_only(gate, images):
+@pytest.mark.parametrize(
+    "gate, images",
+    [(False, False), (True, False), pytest.param(True, True, marks=pytest.mark.slow)],
+)
+def test_each_network_gets_the_gradient_of_its_own_loss_only(gate, images, make_data):
     """Hand-built batch: every player's gradient equals that of its own loss alone."""
     torch.manual_seed(0)
     if images:
@@ -99,7 +99,7 @@ def test_each_network_gets_the_gradient_of_its_own_loss_only(gate, images):
         y = np.arange(24) % 3
         kw = dict(generator_hidden=(8, 8, 4), discriminator__channels=(4, 8), noise_dim=4)
     else:
-        X, y, *_ = _data(n_s=24)
+        X, y, *_ = make_data(n_s=24)
         kw = SMALL
     net = GTA(gate=gate, mu=0.5, mu_schedule="constant", aux_weight=0.2, adv_weight=0.7,
               max_epochs=1, random_state=0, **kw)
@@ -122,7 +122,7 @@ def test_each_network_gets_the_gradient_of_its_own_loss_only(gate, images):
     G_before = copy.deepcopy(G)
 
     net.optimizer_.zero_grad(set_to_none=True)
-    net.train_step_single((xs, ys, ws, xu, xl, yl, wl))
+    net.train_step_single(TransferBatch(xs, ys, ws, xu, xl, yl, wl))
     got = {name: [torch.zeros_like(p) if p.grad is None else p.grad.clone() for p in ps]
            for name, ps in params.items()}
     G_buffers = [b.clone() for b in G.buffers()]
@@ -173,14 +173,15 @@ def test_each_network_gets_the_gradient_of_its_own_loss_only(gate, images):
 
 # ------------------------------------------------------------ the mechanism
 @pytest.fixture(scope="module")
-def clean_fit():
-    p = _problem(n_s=600, eps_y=0.0)
+def clean_fit(make_problem):
+    p = make_problem(n_s=600, eps_y=0.0)
     # GTA's own optimiser settings (paper_preset("lenet")); fitted once: don't refit
     net = GTA(lr=5e-4, optimizer__betas=(0.8, 0.999), max_epochs=10, random_state=0)
     net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     return p, net
 
 
+@pytest.mark.slow  # clean_fit trains GTA for 10 epochs
 def test_gan_learns_on_a_learnable_problem(clean_fit):
     p, net = clean_fit
     h = net.history
@@ -199,15 +200,17 @@ def test_gan_learns_on_a_learnable_problem(clean_fit):
     assert acc > 0.8
 
 
+@pytest.mark.slow
 def test_predict_weights_needs_the_gate(clean_fit):
     p, net = clean_fit
     with pytest.raises(AttributeError, match=r"set gate=True"):
         net.predict_weights(p["Xs"], p["ys"])
 
 
-def test_gate_distrusts_corrupted_source_labels():
+@pytest.mark.slow
+def test_gate_distrusts_corrupted_source_labels(make_problem):
     """ε_y = 0.5: the gate head gives the redrawn rows clearly lower ω."""
-    p = _problem(seed=2, n_s=1000)
+    p = make_problem(seed=2, n_s=1000)
     net = GTA(gate=True, max_epochs=15, random_state=2)
     net.fit(p["Xs"], p["ys"], p["Xl"], p["yl"], p["Xu"])
     assert {"gate_loss", "omega_mean"} <= set(net.history[-1])
@@ -234,8 +237,8 @@ def test_gate_distrusts_corrupted_source_labels():
         (dict(discriminator__channels=(8,)), None),  # images only: ignored for features
     ],
 )
-def test_bad_parameters_give_clear_errors(params, match):
-    Xs, ys, Xl, yl, Xu, _, _ = _data()
+def test_bad_parameters_give_clear_errors(params, match, make_data):
+    Xs, ys, Xl, yl, Xu, _, _ = make_data()
     est = GTA(max_epochs=1, random_state=0, **{**SMALL, **params})
     if match is None:
         est.fit(Xs, ys, Xl, yl, Xu)
@@ -245,8 +248,8 @@ def test_bad_parameters_give_clear_errors(params, match):
     assert not hasattr(est, "module_")
 
 
-def test_target_only_twin_uses_labeled_target_as_source():
-    Xs, ys, Xl, yl, Xu, Xte, _ = _data()
+def test_target_only_twin_uses_labeled_target_as_source(make_data):
+    Xs, ys, Xl, yl, Xu, Xte, _ = make_data()
     est = GTA(gate=True, max_epochs=3, random_state=0, **SMALL)
     twin = fit_target_only(est, Xs, ys, Xl, yl, Xu)
     assert isinstance(twin, GTA) and twin.generator_ is not None
@@ -257,8 +260,8 @@ def test_target_only_twin_uses_labeled_target_as_source():
     assert twin.n_iter_ == 3 * steps
 
 
-def test_source_only_fit_without_target_trains_the_gan_on_the_source():
-    Xs, ys, _, _, _, Xte, _ = _data()
+def test_source_only_fit_without_target_trains_the_gan_on_the_source(make_data):
+    Xs, ys, _, _, _, Xte, _ = make_data()
     net = GTA(gate=True, max_epochs=2, random_state=0, **SMALL).fit(Xs, ys)
     assert np.isfinite(net.history[-1, "g_loss"])
     assert "gate_loss" not in net.history[-1]  # no target: no gate terms, no ω

@@ -36,13 +36,8 @@ def _torchvision_resnet50_layout(num_classes=1000):
     return layout
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread: on 2 shared cores, 2 threads made each forward pass 3-7x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# One intra-op thread: on 2 shared cores, 2 threads made each forward pass 3-7x slower.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +75,7 @@ def test_strides_are_torchvisions_v1_5(model):
     assert model.layer1[0].downsample[0].stride == (1, 1)  # 64 -> 256 channels
 
 
+@pytest.mark.slow  # a 224x224 forward pass
 def test_forward_224_gives_2048_features(model):
     features = resnet50(model.state_dict(), features_only=True).eval()
     assert isinstance(features.fc, torch.nn.Identity)
@@ -102,6 +98,7 @@ def test_logits_and_custom_head(model):
     assert ResNet50.out_features == 2048
 
 
+@pytest.mark.slow
 def test_weights_file_round_trip(model, weights_file):
     loaded = resnet50(weights_file)
     original = model.state_dict()
@@ -124,6 +121,7 @@ def test_loading_a_mapping_copies_it(model):
     assert loaded.conv1.weight.requires_grad and isinstance(loaded.fc, torch.nn.Identity)
 
 
+@pytest.mark.slow
 def test_npz_wrapped_and_prefixed_state_dicts(model, tmp_path):
     state = model.state_dict()
     arrays = {k: v.numpy() for k, v in state.items() if not k.endswith("num_batches_tracked")}
@@ -139,6 +137,7 @@ def test_missing_file_is_never_downloaded(tmp_path):
         resnet50(tmp_path / "resnet50-0676ba61.pth")
 
 
+@pytest.mark.slow
 def test_mismatched_weights_are_rejected(model, tmp_path):
     state = model.state_dict()
     with pytest.raises(ValueError, match="wrong shape .*fc.weight.*features_only=True"):
