@@ -1,7 +1,8 @@
 """Measuring negative transfer: the negative transfer gap (NTG) and ``should_transfer``.
 
-The negative transfer gap of an algorithm ``A`` (REFERENCE.md §2, eq. 4, §4.6)
-compares it with its own target-only twin ``A(∅, T)``:
+The negative transfer gap of an algorithm ``A`` (:ref:`the paper's eq. (4)
+<method-ntg>`) compares it with its own target-only twin ``A(∅, T)``
+(:ref:`method-twin`):
 
     NTG = acc(A(∅, T)) − acc(A(S, T))      (accuracy points in [0, 1])
 
@@ -27,12 +28,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.metrics import accuracy_score
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d
 
 from ._data import LABELED_TARGET, UNLABELED_TARGET, _as_array, _check_column_names, pack
-from .base import TransferMixin, _check_estimator_instance, fit_target_only
+from .base import TransferMixin, fit_target_only
 from .model_selection import TargetSplit
-from .utils._delegation import DelegatingPredictMixin
+from .utils._delegation import DelegatingWrapperMixin
 from .utils._param_validation import (
     HasMethods,
     Interval,
@@ -68,16 +69,17 @@ def _fit_transfer(estimator, X, y, sample_domain):
 
 
 class NegativeTransferGap(
-    TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    TransferMixin, DelegatingWrapperMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
     """Fit a transfer model and its target-only twin on the same data.
 
     ``fit`` trains the transfer model A(S, T) (``estimator_``) and the
     target-only twin A(∅, T) (``target_only_estimator_``): the same
     algorithm with the labeled target as its only labeled data
-    (REFERENCE.md §4.6, D16), or a chance-level model when there is no
-    labeled target (D17). For a plain scikit-learn classifier A(S, T) is
-    fitted on source ∪ labeled target and A(∅, T) on the labeled target.
+    (:ref:`decision D16 <decision-d16>`), or a chance-level model when there
+    is no labeled target (:ref:`decision D17 <decision-d17>`). For a plain
+    scikit-learn classifier A(S, T) is fitted on source ∪ labeled target and
+    A(∅, T) on the labeled target.
 
     ``predict`` and ``score`` are the transfer model's, so the default score
     in a grid search is its accuracy; :meth:`gap` and :data:`neg_ntg_scorer`
@@ -154,22 +156,13 @@ class NegativeTransferGap(
         self : NegativeTransferGap
             The fitted estimator.
         """
-        _check_estimator_instance(self.estimator, "estimator")
-        X, y, sd = self._validate_transfer_data(
-            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
-        )
+        X, y, sd = self._validate_wrapper_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
         estimator_ = _fit_transfer(self.estimator, X, y, sd)
         target_only_estimator_ = fit_target_only(self.estimator, X, y, sample_domain=sd)
         self.estimator_ = estimator_
         self.target_only_estimator_ = target_only_estimator_
         self.classes_ = estimator_.classes_
         return self
-
-    def _input(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, allow_nd=True)
-
-    _delegate_input = _input
 
     def gap(self, X, y, sample_weight=None):
         """Negative transfer gap on ``(X, y)``: ``acc(A(∅, T)) − acc(A(S, T))``.
@@ -188,7 +181,7 @@ class NegativeTransferGap(
         ntg : float
             In accuracy points of [-1, 1]; positive means negative transfer.
         """
-        X = self._input(X)
+        X = self._delegate_input(X)
         y = column_or_1d(_as_array(y, "y"))
         acc = accuracy_score(y, self.estimator_.predict(X), sample_weight=sample_weight)
         acc_t = accuracy_score(
@@ -238,12 +231,13 @@ cv=TargetSplit())``; then ``NTG = -cv_results_["mean_test_neg_ntg"]``.
 def negative_transfer_gap(estimator, Xs, ys, Xt_l, yt_l, Xt_u, X_test, y_test):
     """Fit A(S, T) and A(∅, T) and measure the negative transfer gap on a test set.
 
-    ``NTG = acc(A(∅, T)) − acc(A(S, T))`` (REFERENCE.md eq. 4, §4.6), in
-    accuracy points of [-1, 1]: positive means the source hurt (negative
-    transfer). A skntl estimator is fitted as ``fit(Xs, ys, Xt_l, yt_l,
-    Xt_u)`` and its twin as ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain
-    scikit-learn classifier on source ∪ labeled target and on the labeled
-    target. Without labeled target rows the twin is chance (D17).
+    ``NTG = acc(A(∅, T)) − acc(A(S, T))`` (:ref:`the paper's eq. (4)
+    <method-ntg-empirical>`, with accuracies), in accuracy points of
+    [-1, 1]: positive means the source hurt (negative transfer). A skntl
+    estimator is fitted as ``fit(Xs, ys, Xt_l, yt_l, Xt_u)`` and its twin as
+    ``fit(Xt_l, yt_l, Xt_u=Xt_u)``; a plain scikit-learn classifier on source
+    ∪ labeled target and on the labeled target. Without labeled target rows
+    the twin is chance (:ref:`decision D17 <decision-d17>`).
 
     Parameters
     ----------
@@ -570,7 +564,7 @@ def should_transfer(
         raise ValueError(
             "should_transfer needs labeled target rows (Xt_l and yt_l) to cross-validate "
             "over; without target labels the target-only model is chance and transfer "
-            "cannot hurt (REFERENCE.md §2)."
+            "cannot hurt (the target factor of the paper's Sec. 3)."
         )
     X, y, sd = pack(Xs, ys, Xt_l, yt_l, Xt_u)
     n_labeled = int(np.sum(sd == LABELED_TARGET))

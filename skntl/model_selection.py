@@ -2,8 +2,8 @@
 
 :class:`TargetSplit` cross-validates a transfer estimator on its labeled-target
 rows only; :func:`split_target` builds the train/test halves and the labeled
-subset of the target exactly as the paper's protocol does (REFERENCE.md §4.3,
-D6, D7).
+subset of the target exactly as the paper's protocol does
+(:ref:`method-target-split`, :ref:`decisions D6 and D7 <decision-d6>`).
 """
 
 from numbers import Integral, Real
@@ -120,10 +120,12 @@ def split_target(
 ):
     """Split target data into labeled, unlabeled and test parts (the paper's protocol).
 
-    Following REFERENCE.md §4.3, D6 and D7: the target is split into a training
-    and a test part, stratified per class (50/50 by default). **All** training
-    inputs form the unlabeled target ``Xt_u``; ``n_l = round(labeled_ratio *
-    n_train)`` of them, drawn uniformly without replacement, are also labeled.
+    Following :ref:`the paper's protocol <method-target-split>` and
+    :ref:`decisions D6 and D7 <decision-d6>`: the target is split into a
+    training and a test part, stratified per class (50/50 by default).
+    **All** training inputs form the unlabeled target ``Xt_u``; ``n_l =
+    round(labeled_ratio * n_train)`` of them, drawn uniformly without
+    replacement, are also labeled.
     With ``max_labeled_per_class=k`` (Table 2 uses 3) extra labeled rows of a
     class beyond ``k`` are dropped at random, so some classes may end with none.
 

@@ -1,9 +1,11 @@
-"""Source perturbation: the paper's divergence factor (REFERENCE.md §4.2, D1-D3).
+"""Source perturbation: the paper's divergence factor.
 
 Each **source** row gets two independent Bernoulli draws: with probability
 ``eps_x`` its input is corrupted (the marginal divergence), with probability
 ``eps_y`` its label is replaced by a class drawn uniformly at random (the
-conditional divergence). Target rows are never touched.
+conditional divergence). Target rows are never touched. The protocol is
+:ref:`method-perturbation` in the user guide, and its details are
+:ref:`decisions D1–D4 <decision-d1>`.
 
 * :func:`perturb_source` is the functional form, for scripts and experiment
   runners: ``Xs', ys', x_mask, y_mask = perturb_source(Xs, ys, 0.7, 0.7)``.
@@ -26,12 +28,12 @@ from scipy import ndimage
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import column_or_1d, validate_data
 
 from ._data import UNLABELED_TARGET, _as_array, _label_kind, check_sample_domain
-from .base import TransferMixin, _check_estimator_instance, _restore_on_error
+from .base import TransferMixin, _restore_on_error
 from .metrics import _fit_transfer
-from .utils._delegation import DelegatingPredictMixin
+from .utils._delegation import DelegatingWrapperMixin
 from .utils._param_validation import (
     HasMethods,
     Interval,
@@ -55,11 +57,19 @@ _NOISE_CONSTRAINT = [StrOptions({"auto", "image", "features"}), callable]
 # --------------------------------------------------------------------------- noises
 
 
-def _check_fraction(value, name):
-    if not (isinstance(value, Real) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name} must be a float in [0, 1], got {value!r}.")
-
-
+@validate_params(
+    {
+        "X": ["array-like"],
+        "random_state": ["random_state"],
+        "p": [Interval(Real, 0, 1, closed="right")],  # every image needs an operation
+        "max_angle": [Interval(Real, 0, None, closed="left")],
+        "salt_pepper": [Interval(Real, 0, 1, closed="both")],
+        "zoom_area": ["array-like"],
+        "low": [Real, None],
+        "high": [Real, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def perturb_images(
     X,
     random_state=None,
@@ -71,11 +81,11 @@ def perturb_images(
     low=None,
     high=None,
 ):
-    """Corrupt every image of ``X`` with the paper's series of random noises (D1).
+    """Corrupt every image of ``X`` with the paper's series of random noises.
 
     For each image a random **non-empty** subset of four operations is drawn
     (each kept with probability ``p``, redrawn if none is kept) and applied in
-    this order:
+    this order (:ref:`decision D1 <decision-d1>`):
 
     1. zoom-crop: a random crop covering ``U(zoom_area)`` of the area, with the
        image's aspect ratio, resized back to ``H x W`` (bilinear);
@@ -91,7 +101,7 @@ def perturb_images(
         Images with a floating dtype. Not modified.
     random_state : int, RandomState instance or None, default=None
         Controls every draw.
-    p : float in [0, 1], default=0.5
+    p : float in (0, 1], default=0.5
         Probability that each operation is part of an image's series.
     max_angle : float, default=90.0
         Largest rotation in degrees.
@@ -124,13 +134,9 @@ def perturb_images(
             f"of shape {X.shape}."
         )
     _check_image_dtype(X)
-    _check_fraction(p, "p")
-    _check_fraction(salt_pepper, "salt_pepper")
     lo_area, hi_area = zoom_area
     if not 0.0 < lo_area <= hi_area <= 1.0:
         raise ValueError(f"zoom_area must satisfy 0 < low <= high <= 1, got {zoom_area!r}.")
-    if p == 0.0:
-        raise ValueError("p must be positive: every image needs at least one operation.")
     rng = check_random_state(random_state)
     squeeze = X.ndim == 3
     images = X[:, None] if squeeze else X
@@ -182,11 +188,22 @@ def _check_image_dtype(X):
         )
 
 
+@validate_params(
+    {
+        "X": ["array-like"],
+        "random_state": ["random_state"],
+        "salt_pepper": [Interval(Real, 0, 1, closed="both")],
+        "low": ["array-like", Real, None],
+        "high": ["array-like", Real, None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def perturb_features(X, random_state=None, *, salt_pepper=0.1, low=None, high=None):
     """Make every feature vector of ``X`` unrelated to its class.
 
-    The feature-vector analogue of the image noises (D1): rotation, flips and
-    zoom-crop move an image's content to other positions, so each row's
+    The feature-vector analogue of the image noises (:ref:`decision D1
+    <decision-d1>`): rotation, flips and zoom-crop move an image's content to
+    other positions, so each row's
     coordinates are **randomly permuted** (never the identity); then, like salt & pepper, a
     fraction ``salt_pepper`` of its coordinates is set to the column's
     ``low`` or ``high`` value with equal probability. A permutation keeps the
@@ -226,7 +243,6 @@ def perturb_features(X, random_state=None, *, salt_pepper=0.1, low=None, high=No
         raise ValueError(
             f"perturb_features needs feature vectors of shape (n, d), got X of shape {X.shape}."
         )
-    _check_fraction(salt_pepper, "salt_pepper")
     rng = check_random_state(random_state)
     n, d = X.shape
     if n == 0 or d == 0:
@@ -351,13 +367,15 @@ def perturb_source(
 ):
     """Perturb a source set: corrupt inputs with prob. eps_x, labels with prob. eps_y.
 
-    Two independent Bernoulli draws per row (REFERENCE.md §4.2): with
-    probability ``eps_x`` the input is corrupted by ``x_noise``; with
-    probability ``eps_y`` the label is replaced by a class drawn uniformly
-    from ``classes`` (D3: it may coincide with the true label, probability
-    ``1/K``; the mask records the Bernoulli outcome). Every draw is fixed by
-    ``random_state`` (D2), and for one seed the perturbed rows are nested
-    across eps (those perturbed at eps=0.3 are also perturbed at eps=0.7).
+    Two independent Bernoulli draws per row (:ref:`the paper's protocol
+    <method-perturbation>`): with probability ``eps_x`` the input is corrupted
+    by ``x_noise``; with probability ``eps_y`` the label is replaced by a
+    class drawn uniformly from ``classes`` (it may coincide with the true
+    label, probability ``1/K``; the mask records the Bernoulli outcome;
+    :ref:`decision D3 <decision-d3>`). Every draw is fixed by
+    ``random_state`` (:ref:`decision D2 <decision-d2>`), and for one seed the
+    perturbed rows are nested across eps (those perturbed at eps=0.3 are also
+    perturbed at eps=0.7).
 
     Parameters
     ----------
@@ -370,7 +388,8 @@ def perturb_source(
     eps_y : float in [0, 1], default=0.0
         Probability that a row's label is replaced by a random class.
     x_noise : {"auto", "image", "features"} or callable, default="auto"
-        Input noise. "image": :func:`perturb_images` (D1); "features":
+        Input noise. "image": :func:`perturb_images`
+        (:ref:`decision D1 <decision-d1>`); "features":
         :func:`perturb_features`; "auto": "features" for 2-D inputs and
         "image" for 3-D or 4-D ones. A callable is called once as
         ``x_noise(X_rows, random_state)`` with the rows to corrupt and a
@@ -423,9 +442,10 @@ class SourcePerturbation(BaseEstimator):
     Each source row (``sample_domain > 0``) gets two independent Bernoulli
     draws: with probability ``eps_x`` its input is corrupted (marginal
     divergence), with probability ``eps_y`` its label is replaced by a class
-    drawn uniformly among the source classes (conditional divergence; D3).
-    Target rows are never touched. All draws are fixed by ``random_state``
-    (D2) and the outcomes are kept as masks.
+    drawn uniformly among the source classes (conditional divergence;
+    :ref:`decision D3 <decision-d3>`). Target rows are never touched. All
+    draws are fixed by ``random_state`` (:ref:`decision D2 <decision-d2>`)
+    and the outcomes are kept as masks.
 
     This is a *sampler*: :meth:`fit_resample` returns the perturbed ``(X, y)``.
     To use it with an estimator, and to grid-search ``eps_x`` and ``eps_y``,
@@ -559,7 +579,7 @@ class SourcePerturbation(BaseEstimator):
 
 
 class PerturbedSource(
-    TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    TransferMixin, DelegatingWrapperMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
     """Fit an estimator on transfer data whose source has been perturbed.
 
@@ -592,7 +612,7 @@ class PerturbedSource(
     random_state : int, RandomState instance or None, default=None
         Controls the perturbation (not the estimator, which has its own).
         Pass an int so that every fit of a grid search sees the same
-        perturbed source (D2).
+        perturbed source (:ref:`decision D2 <decision-d2>`).
 
     Attributes
     ----------
@@ -665,10 +685,7 @@ class PerturbedSource(
         self : PerturbedSource
             The fitted estimator.
         """
-        _check_estimator_instance(self.estimator, "estimator")
-        X, y, sd = self._validate_transfer_data(
-            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
-        )
+        X, y, sd = self._validate_wrapper_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
         perturbation = SourcePerturbation(
             self.eps_x, self.eps_y, x_noise=self.x_noise, random_state=self.random_state
         )
@@ -684,12 +701,6 @@ class PerturbedSource(
     def _target_only_estimator(self):
         """Estimator whose target-only twin is this one's: the unperturbed one."""
         return self.estimator
-
-    def _input(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, allow_nd=True)
-
-    _delegate_input = _input
 
 
 def _check_classes_survive(y, y_perturbed, sd, eps_y):

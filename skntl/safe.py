@@ -12,12 +12,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._data import LABELED_TARGET, unpack
-from .base import TransferMixin, _check_estimator_instance, fit_target_only
+from .base import TransferMixin, fit_target_only
 from .metrics import _fit_transfer, should_transfer
-from .utils._delegation import DelegatingPredictMixin, _delegate_has
+from .utils._delegation import DelegatingWrapperMixin, _delegate_has
 from .utils._param_validation import HasMethods, Interval, StrOptions, _fit_context
 
 __all__ = ["SafeTransfer"]
@@ -27,7 +26,7 @@ TRANSFER, TARGET_ONLY = "transfer", "target only"
 
 
 class SafeTransfer(
-    TransferMixin, DelegatingPredictMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
+    TransferMixin, DelegatingWrapperMixin, ClassifierMixin, MetaEstimatorMixin, BaseEstimator
 ):
     """Transfer when the source is estimated to help, else train on the target alone.
 
@@ -189,10 +188,7 @@ class SafeTransfer(
         self : SafeTransfer
             The fitted estimator.
         """
-        _check_estimator_instance(self.estimator, "estimator")
-        X, y, sd = self._validate_transfer_data(
-            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
-        )
+        X, y, sd = self._validate_wrapper_data(X, y, Xt_l, yt_l, Xt_u, sample_domain)
         result = None
         if np.sum(sd == LABELED_TARGET) < self.cv:
             choice, decision = TRANSFER, "too few labels"
@@ -215,12 +211,6 @@ class SafeTransfer(
         self.ntg_ci_ = (np.nan, np.nan) if result is None else result.ci
         self.classes_ = model.classes_
         return self
-
-    def _input(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, reset=False, allow_nd=True)
-
-    _delegate_input = _input
 
     @available_if(_delegate_has("transform"))
     def transform(self, X):

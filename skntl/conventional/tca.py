@@ -35,7 +35,8 @@ __all__ = ["TCA", "tca_components"]
 # above it, matrix-free with ARPACK.
 _DENSE_MAX_ROWS = 1000
 
-# n_components=None: D28's 30 components, or fewer when the data allow fewer.
+# n_components=None: 30 components (:ref:`decision D28 <decision-d28>`), or fewer when
+# the data allow fewer.
 _DEFAULT_COMPONENTS = 30
 
 # The constraint matrix K L K + mu I = u u^T + mu I of eq. (7) has condition
@@ -82,26 +83,28 @@ class TCA(
         Dimension of the embedding. At most the number of training rows; with
         ``kernel="linear"`` at most the rank of ``X``, and with ``n_landmarks``
         at most the number of landmarks; a larger value raises a
-        ``ValueError``. None means ``min(30, that maximum)``: D28's 30
-        components whenever the data allow them (as
+        ``ValueError``. None means ``min(30, that maximum)``: 30 components
+        (:ref:`decision D28 <decision-d28>`) whenever the data allow them (as
         :class:`~sklearn.decomposition.PCA`'s None means "as many as the data
         allow"). The value used is ``n_components_``.
     final_estimator : estimator, default=None
         Classifier fitted on the embedded source and labeled-target rows. None
         means :class:`~sklearn.preprocessing.StandardScaler` followed by
-        :class:`~sklearn.linear_model.LogisticRegression` (D28: logistic
-        regression; the scaler because the embedding's scale is arbitrary).
+        :class:`~sklearn.linear_model.LogisticRegression` (:ref:`decision D28
+        <decision-d28>`: logistic regression; the scaler because the
+        embedding's scale is arbitrary).
     kernel : {"linear", "rbf"}, default="linear"
-        Kernel ``k``. Linear (D28) is solved exactly in the primal
-        ``n_features``-dimensional space.
+        Kernel ``k``. Linear (:ref:`decision D28 <decision-d28>`) is solved
+        exactly in the primal ``n_features``-dimensional space.
     gamma : float, default=None
         RBF width ``exp(-gamma ||x - x'||^2)``. None uses the median heuristic
         ``1 / (2 median ||x_i - x_j||^2)`` over the training rows; the value
         used is ``gamma_``.
     mu : float, default=1.0
         Regularization trade-off of eq. (7); larger means weaker domain matching
-        relative to keeping variance (D28: 1). It must not vanish next to the
-        kernel's scale: ``fit`` raises a ``ValueError`` when ``mu`` is below
+        relative to keeping variance (1 by :ref:`decision D28 <decision-d28>`).
+        It must not vanish next to the kernel's scale: ``fit`` raises a
+        ``ValueError`` when ``mu`` is below
         about ``2e-15 * |K e|^2`` (the constraint matrix would be singular in
         float64); scale the features or raise ``mu``.
     eigen_solver : {"auto", "dense", "arpack"}, default="auto"

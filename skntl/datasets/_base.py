@@ -100,30 +100,43 @@ def _locate(relative_path, data_home=None, hint=""):
         tried, where the data home came from, and how to change it.
     """
     home, origin = _resolve_data_home(data_home)
-    candidates = [home.joinpath(*relative_path.split("/"))]
-    for path in candidates:
-        if path.is_file():
-            return path
-    looked = "\n".join(f"  {p}" for p in candidates)
-    raise FileNotFoundError(
-        f"Could not find the data file {relative_path!r}. Looked in:\n{looked}\n"
+    return _find_first(
+        [home.joinpath(*relative_path.split("/"))],
+        Path.is_file,
+        f"the data file {relative_path!r}",
         f"(data home {home}, taken from {origin}). Pass data_home= or set the "
         f"{DATA_ENV_VAR} environment variable to the folder that contains "
-        f"{relative_path!r}.{(' ' + hint) if hint else ''}"
+        f"{relative_path!r}.{(' ' + hint) if hint else ''}",
     )
 
 
-def _check_choice(value, name, choices, accepted=None, extra=""):
-    """Return ``value`` lower-cased if valid, else raise a ValueError listing choices.
+def _find_first(candidates, exists, what, advice):
+    """Return the first of ``candidates`` for which ``exists(path)`` holds.
 
-    ``accepted`` (default: ``choices``) maps or holds every lower-case spelling
-    that is accepted; ``choices`` are the ones shown in the error message.
+    Otherwise raise a ``FileNotFoundError`` saying "Could not find {what}.",
+    listing every candidate, one a line, then ``advice``. ``exists`` is
+    ``Path.is_file`` or ``Path.is_dir``.
+    """
+    for path in candidates:
+        if exists(path):
+            return path
+    looked = "\n".join(f"  {p}" for p in candidates)
+    raise FileNotFoundError(f"Could not find {what}. Looked in:\n{looked}\n{advice}")
+
+
+def _resolve_alias(value, name, choices, aliases, extra=""):
+    """Return the canonical name that ``value`` spells, in any case, or raise a ValueError.
+
+    Not parameter validation (``validate_params`` checks the type): a name
+    with aliases, such as a domain written ``"A"`` or ``"amazon"``.
+    ``aliases`` maps every accepted lower-case spelling to its canonical name;
+    ``choices`` are the names the error message lists.
     """
     key = value.lower() if isinstance(value, str) else None
-    if key not in (choices if accepted is None else accepted):
+    if key not in aliases:
         shown = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {shown}{extra}; got {value!r}.")
-    return key
+    return aliases[key]
 
 
 def _corrupted(source, problem, what="the expected file"):

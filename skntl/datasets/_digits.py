@@ -21,74 +21,31 @@ ubyte.gz``                                  data, ``fetch_mnist`` downloads it
 
 import bz2
 import gzip
+import os
 import struct
 import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _check_choice, _corrupted, _describe, _locate, _read_mat
+from ..utils._param_validation import Interval, Options, StrOptions, validate_params
+from ._base import _corrupted, _describe, _find_first, _locate, _read_mat, _resolve_alias
 
 __all__ = ["load_digits_domain", "load_digits_pair", "load_torchvision_digits"]
 
-#: Mean and standard deviation of GTA's input normalisation (REFERENCE.md §4.4).
+#: Mean and standard deviation of GTA's input normalisation (:ref:`method-lenet`).
 GTA_MEAN, GTA_STD = 0.44, 0.19
-
-DIGIT_DOMAINS = ("mnist", "usps", "mnist_m", "svhn", "mnist_jda", "usps_jda")
-_ALIASES = {
-    **{d: d for d in DIGIT_DOMAINS},
-    "mnistm": "mnist_m",
-    "mnist-m": "mnist_m",
-    "mnist-jda": "mnist_jda",
-    "usps-jda": "usps_jda",
-}
-
-# Splits of each domain; "all" expands to _ALL[domain].
-_SPLITS = {
-    "mnist": ("train", "train_5k", "test"),
-    "usps": ("train", "test"),
-    "mnist_m": ("train", "test"),
-    "svhn": ("train", "test", "extra"),
-    "mnist_jda": ("all",),
-    "usps_jda": ("all",),
-}
-_ALL = {
-    "mnist": ("train", "test"),
-    "usps": ("train", "test"),
-    "mnist_m": ("train", "test"),
-    "svhn": ("train", "test"),
-    "mnist_jda": ("all",),
-    "usps_jda": ("all",),
-}
-# Default splits: everything the shared offline data holds (SVHN: the train split, D29).
-_DEFAULT_SPLIT = {
-    "mnist": ("train_5k", "test"),
-    "usps": ("train", "test"),
-    "mnist_m": ("test",),
-    "svhn": ("train",),
-    "mnist_jda": ("all",),
-    "usps_jda": ("all",),
-}
 
 _MNIST_IDX = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _JDA_FILE = "digits/mnist_usps_jda/MNIST_vs_USPS.mat"
-
-_FETCH_HINT = {
-    "mnist": "skntl.datasets.fetch_mnist(split=...) downloads it.",
-    "usps": "skntl.datasets.fetch_usps() downloads it.",
-    "svhn": "skntl.datasets.fetch_svhn(split=...) downloads it.",
-    "mnist_jda": "skntl.datasets.fetch_mnist_usps_jda() downloads it.",
-    "usps_jda": "skntl.datasets.fetch_mnist_usps_jda() downloads it.",
-    "mnist_m": (
-        "MNIST-M has no checksummed single-file release; save its images as "
-        "np.savez_compressed(path, X=uint8 (n, 32, 32, 3), y=uint8 (n,)), or read the "
-        "original PNG release with skntl.datasets.load_image_list."
-    ),
-}
 
 _DESCR = """\
 Digits domain {domain!r}, split(s) {splits}
@@ -213,8 +170,7 @@ def _read_usps_h5(path, split):
     return X.reshape(-1, 1, 16, 16), _check_labels(path, y, len(X))
 
 
-def _read_jda(path, domain):
-    x_name, y_name = ("Xs", "Ys") if domain == "mnist_jda" else ("Xt", "Yt")
+def _read_jda(path, x_name, y_name):
     arrays = _read_h5(path, [x_name, y_name])
     X = arrays[x_name]
     if X.ndim != 2 or X.shape[1] != 256:
@@ -285,26 +241,103 @@ def _read_usps_libsvm(path):
     return X.reshape(-1, 1, 16, 16), labels - 1
 
 
+def _read_mnist_split(split, locate):
+    if split == "train_5k":
+        return _read_mnist_csv(locate("digits/mnist/mnist_5k.csv.gz"))
+    images, labels = _MNIST_IDX[split]
+    return _read_mnist_idx(locate(f"digits/mnist/{images}.gz"), locate(f"digits/mnist/{labels}.gz"))
+
+
+def _read_usps_split(split, locate):
+    return _read_usps_h5(locate("digits/usps/usps.h5"), split)
+
+
+def _read_mnist_m_split(split, locate):
+    return _read_mnist_m(locate(f"digits/mnist_m/mnist_m_{split}.npz"))
+
+
+def _read_svhn_split(split, locate):
+    return _read_svhn(locate(f"digits/svhn/{split}_32x32.mat"))
+
+
+def _read_jda_split(split, locate, *, x_name, y_name):
+    return _read_jda(locate(_JDA_FILE), x_name, y_name)
+
+
+# --------------------------------------------------------------------------- the domains
+
+
+@dataclass(frozen=True)
+class _DigitDomain:
+    """Everything the loaders know about one digits domain."""
+
+    #: Split names ``split=`` accepts; ``"all"`` is accepted too and means ``all_splits``.
+    splits: tuple
+    #: What ``"all"`` stands for.
+    all_splits: tuple
+    #: What ``split=None`` loads: everything the shared offline data holds (SVHN: the
+    #: train split, :ref:`decision D29 <decision-d29>`).
+    default_splits: tuple
+    #: Native side of the images, in pixels.
+    size: int
+    #: Native number of channels.
+    channels: int
+    #: ``read(split, locate)`` -> ``(images, labels)``; ``locate`` maps a path relative to
+    #: the data home to the file (see the readers above).
+    read: Callable
+    #: How to get a missing file, appended to the FileNotFoundError.
+    fetch_hint: str
+    #: Other spellings accepted for the name (besides any case).
+    aliases: tuple = ()
+
+
+_FETCH_JDA = "skntl.datasets.fetch_mnist_usps_jda() downloads it."
+
+#: The digits domains, in the order error messages list them.
+_DOMAINS = {
+    "mnist": _DigitDomain(
+        splits=("train", "train_5k", "test"), all_splits=("train", "test"),
+        default_splits=("train_5k", "test"), size=28, channels=1, read=_read_mnist_split,
+        fetch_hint="skntl.datasets.fetch_mnist(split=...) downloads it.",
+    ),
+    "usps": _DigitDomain(
+        splits=("train", "test"), all_splits=("train", "test"),
+        default_splits=("train", "test"), size=16, channels=1, read=_read_usps_split,
+        fetch_hint="skntl.datasets.fetch_usps() downloads it.",
+    ),
+    "mnist_m": _DigitDomain(
+        splits=("train", "test"), all_splits=("train", "test"), default_splits=("test",),
+        size=32, channels=3, read=_read_mnist_m_split, aliases=("mnistm", "mnist-m"),
+        fetch_hint=(
+            "MNIST-M has no checksummed single-file release; save its images as "
+            "np.savez_compressed(path, X=uint8 (n, 32, 32, 3), y=uint8 (n,)), or read the "
+            "original PNG release with skntl.datasets.load_image_list."
+        ),
+    ),
+    "svhn": _DigitDomain(
+        splits=("train", "test", "extra"), all_splits=("train", "test"),
+        default_splits=("train",), size=32, channels=3, read=_read_svhn_split,
+        fetch_hint="skntl.datasets.fetch_svhn(split=...) downloads it.",
+    ),
+    "mnist_jda": _DigitDomain(
+        splits=("all",), all_splits=("all",), default_splits=("all",), size=16, channels=1,
+        read=partial(_read_jda_split, x_name="Xs", y_name="Ys"), fetch_hint=_FETCH_JDA,
+        aliases=("mnist-jda",),
+    ),
+    "usps_jda": _DigitDomain(
+        splits=("all",), all_splits=("all",), default_splits=("all",), size=16, channels=1,
+        read=partial(_read_jda_split, x_name="Xt", y_name="Yt"), fetch_hint=_FETCH_JDA,
+        aliases=("usps-jda",),
+    ),
+}  # fmt: skip
+DIGIT_DOMAINS = tuple(_DOMAINS)
+_ALIASES = {alias: name for name, spec in _DOMAINS.items() for alias in (name, *spec.aliases)}
+
+
 def _read_split(domain, split, data_home):
     """Read one (domain, split) from the data home's ``digits/`` layout."""
-
-    def locate(relative):
-        return _locate(relative, data_home, hint=_FETCH_HINT[domain])
-
-    if domain == "mnist" and split == "train_5k":
-        return _read_mnist_csv(locate("digits/mnist/mnist_5k.csv.gz"))
-    if domain == "mnist":
-        images, labels = _MNIST_IDX[split]
-        return _read_mnist_idx(
-            locate(f"digits/mnist/{images}.gz"), locate(f"digits/mnist/{labels}.gz")
-        )
-    if domain == "usps":
-        return _read_usps_h5(locate("digits/usps/usps.h5"), split)
-    if domain == "mnist_m":
-        return _read_mnist_m(locate(f"digits/mnist_m/mnist_m_{split}.npz"))
-    if domain == "svhn":
-        return _read_svhn(locate(f"digits/svhn/{split}_32x32.mat"))
-    return _read_jda(locate(_JDA_FILE), domain)
+    spec = _DOMAINS[domain]
+    return spec.read(split, partial(_locate, data_home=data_home, hint=spec.fetch_hint))
 
 
 # --------------------------------------------------------------------------- transforms
@@ -357,37 +390,35 @@ def _transform(images, channels, image_size, normalize, flatten, chunk=8192):
     return out.reshape(n, -1) if flatten else out
 
 
-def _check_transform_args(channels, image_size, normalize, flatten):
-    if isinstance(channels, bool) or channels not in (1, 3):
-        raise ValueError(f"channels must be 1 or 3; got {channels!r}.")
-    if image_size is not None and (
-        isinstance(image_size, bool)
-        or not isinstance(image_size, (int, np.integer))
-        or image_size < 1
-    ):
-        raise ValueError(f"image_size must be a positive int or None; got {image_size!r}.")
-    if normalize is not None and not (isinstance(normalize, str) and normalize == "gta"):
-        raise ValueError(f"normalize must be one of 'gta', None; got {normalize!r}.")
-    if not isinstance(flatten, (bool, np.bool_)):
-        raise ValueError(f"flatten must be a bool; got {flatten!r}.")
+#: Constraints of the parameters that every digits loader takes.
+_TRANSFORM_CONSTRAINTS = {
+    "channels": [Options(Integral, {1, 3})],
+    "image_size": [Interval(Integral, 1, None, closed="left"), None],
+    "normalize": [StrOptions({"gta"}), None],
+    "flatten": ["boolean"],
+    "return_X_y": ["boolean"],
+}
+_SPLIT_CONSTRAINT = [str, "array-like", None]
+_DATA_HOME_CONSTRAINT = [str, os.PathLike, None]
 
 
-def _check_domain(domain, name="domain"):
-    key = domain.lower() if isinstance(domain, str) else domain
-    key = key.replace(" ", "_") if isinstance(key, str) else key
-    return _ALIASES[_check_choice(key, name, DIGIT_DOMAINS, accepted=_ALIASES)]
+def _resolve_domain(domain, name="domain"):
+    """Canonical name of a digits domain, from any case or alias (``"MNIST-M"``)."""
+    key = domain.lower().replace(" ", "_") if isinstance(domain, str) else domain
+    return _resolve_alias(key, name, DIGIT_DOMAINS, _ALIASES)
 
 
 def _check_splits(domain, split, name="split", default=None):
     """Tuple of splits to pool, with "all" expanded; ``None`` means ``default``."""
     if split is None:
-        return default if default is not None else _DEFAULT_SPLIT[domain]
+        return default if default is not None else _DOMAINS[domain].default_splits
     parts = (split,) if isinstance(split, str) else split
     try:
         parts = tuple(parts)
     except TypeError:
         parts = (split,)
-    allowed = _SPLITS[domain] + (() if "all" in _SPLITS[domain] else ("all",))
+    splits = _DOMAINS[domain].splits
+    allowed = splits + (() if "all" in splits else ("all",))
     if not parts or not all(isinstance(p, str) and p in allowed for p in parts):
         raise ValueError(
             f"{name} must be one of {', '.join(map(repr, allowed))}, or a list of them, for "
@@ -395,7 +426,7 @@ def _check_splits(domain, split, name="split", default=None):
         )
     expanded = []
     for p in parts:
-        for q in _ALL[domain] if p == "all" else (p,):
+        for q in _DOMAINS[domain].all_splits if p == "all" else (p,):
             if q not in expanded:
                 expanded.append(q)
     if "train" in expanded and "train_5k" in expanded:
@@ -416,8 +447,7 @@ def _load_domain(domain, splits, data_home):
 
 
 def _describe_transform(domain, splits, X_shape, n, channels, image_size, normalize):
-    native = {"mnist": 28, "usps": 16, "mnist_jda": 16, "usps_jda": 16}.get(domain, 32)
-    native_c = 3 if domain in ("mnist_m", "svhn") else 1
+    native, native_c = _DOMAINS[domain].size, _DOMAINS[domain].channels
     channels_text = (
         f"{channels} channel(s)"
         + (" (grey made by ITU-R 601-2 luma)" if native_c == 3 and channels == 1 else "")
@@ -442,6 +472,32 @@ def _describe_transform(domain, splits, X_shape, n, channels, image_size, normal
     )  # fmt: skip
 
 
+def _digits_output(images, labels, domain, splits, channels, image_size, normalize, flatten,
+                   return_X_y, **extra):  # fmt: skip
+    """Transform the images; return ``(X, labels)`` or a one-domain Bunch with ``extra``."""
+    X = _transform(images, channels, image_size, normalize, flatten)
+    if return_X_y:
+        return X, labels
+    return Bunch(
+        data=X,
+        target=labels,
+        target_names=np.arange(10),
+        domain=domain,
+        split=splits,
+        **extra,
+        DESCR=_describe_transform(domain, splits, X.shape, len(X), channels, image_size, normalize),
+    )
+
+
+@validate_params(
+    {
+        "domain": [str],
+        "split": _SPLIT_CONSTRAINT,
+        **_TRANSFORM_CONSTRAINTS,
+        "data_home": _DATA_HOME_CONSTRAINT,
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_digits_domain(
     domain,
     split=None,
@@ -459,7 +515,7 @@ def load_digits_domain(
     MNIST-M, SVHN and the 16x16 JDA benchmark) come out in one format,
     ready for ``torch.from_numpy``: ``(n, channels, image_size, image_size)``
     float32 arrays.  Pixels are scaled to [0, 1], resized bilinearly and
-    normalised as in GTA's code, ``(x - 0.44) / 0.19`` (REFERENCE.md §4.4).
+    normalised as in GTA's code, ``(x - 0.44) / 0.19`` (:ref:`method-lenet`).
     ``flatten=True`` gives the ``(n, channels * image_size**2)`` vectors that
     the conventional methods (TCA, KMM, 1-NN) take.
 
@@ -544,21 +600,11 @@ def load_digits_domain(
     >>> usps.data.shape, usps.data.dtype  # doctest: +SKIP
     ((2007, 1, 32, 32), dtype('float32'))
     """
-    domain = _check_domain(domain)
+    domain = _resolve_domain(domain)
     splits = _check_splits(domain, split)
-    _check_transform_args(channels, image_size, normalize, flatten)
     images, labels = _load_domain(domain, splits, data_home)
-    X = _transform(images, channels, image_size, normalize, flatten)
-    if return_X_y:
-        return X, labels
-    return Bunch(
-        data=X,
-        target=labels,
-        target_names=np.arange(10),
-        domain=domain,
-        split=splits,
-        DESCR=_describe_transform(domain, splits, X.shape, len(X), channels, image_size, normalize),
-    )
+    return _digits_output(images, labels, domain, splits, channels, image_size, normalize,
+                          flatten, return_X_y)  # fmt: skip
 
 
 #: Source -> target pairs of the digits benchmarks.
@@ -582,6 +628,17 @@ def _pair_splits(source, target, source_split, target_split):
     )
 
 
+@validate_params(
+    {
+        "source": [str],
+        "target": [str],
+        "source_split": _SPLIT_CONSTRAINT,
+        "target_split": _SPLIT_CONSTRAINT,
+        **_TRANSFORM_CONSTRAINTS,
+        "data_home": _DATA_HOME_CONSTRAINT,
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_digits_pair(
     source,
     target,
@@ -655,12 +712,11 @@ def load_digits_pair(
     >>> Xs.shape, Xt.shape  # doctest: +SKIP
     ((2000, 256), (1800, 256))
     """
-    source = _check_domain(source, "source")
-    target = _check_domain(target, "target")
+    source = _resolve_domain(source, "source")
+    target = _resolve_domain(target, "target")
     if source == target:
         raise ValueError(f"source and target must be different domains; both are {source!r}.")
     s_splits, t_splits = _pair_splits(source, target, source_split, target_split)
-    _check_transform_args(channels, image_size, normalize, flatten)
     Xs, ys = load_digits_domain(
         source, s_splits, channels=channels, image_size=image_size, normalize=normalize,
         flatten=flatten, data_home=data_home, return_X_y=True,
@@ -693,6 +749,15 @@ def load_digits_pair(
     )  # fmt: skip
 
 
+@validate_params(
+    {
+        "name": [StrOptions({"mnist", "usps", "svhn"})],
+        "root": [str, os.PathLike],
+        "split": [StrOptions({"train", "test", "extra"})],
+        **_TRANSFORM_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_torchvision_digits(
     name,
     root,
@@ -758,21 +823,19 @@ def load_torchvision_digits(
     >>> X, y = load_torchvision_digits("usps", "~/torch_data", "test",
     ...                                return_X_y=True)  # doctest: +SKIP
     """
-    name = _check_choice(name, "name", ("mnist", "usps", "svhn"))
-    splits = ("train", "test", "extra") if name == "svhn" else ("train", "test")
-    split = _check_choice(split, "split", splits)
-    _check_transform_args(channels, image_size, normalize, flatten)
+    if split == "extra" and name != "svhn":
+        raise ValueError(
+            f"split must be one of 'train', 'test' for name={name!r}; 'extra' exists for "
+            "SVHN only."
+        )
     root = Path(root).expanduser()
 
     def find(*names):
-        candidates = [root / n for n in names]
-        for path in candidates:
-            if path.is_file():
-                return path
-        looked = "\n".join(f"  {p}" for p in candidates)
-        raise FileNotFoundError(
-            f"Could not find torchvision's {name} {split!r} file. Looked in:\n{looked}\n"
-            "Pass as root the folder given to torchvision.datasets."
+        return _find_first(
+            [root / n for n in names],
+            Path.is_file,
+            f"torchvision's {name} {split!r} file",
+            "Pass as root the folder given to torchvision.datasets.",
         )
 
     if name == "mnist":
@@ -786,16 +849,5 @@ def load_torchvision_digits(
     else:
         paths = [find(f"{split}_32x32.mat")]
         images, labels = _read_svhn(paths[0])
-    X = _transform(images, channels, image_size, normalize, flatten)
-    if return_X_y:
-        return X, labels
-    return Bunch(
-        data=X,
-        target=labels,
-        target_names=np.arange(10),
-        domain=name,
-        split=(split,),
-        filenames=[_describe(p) for p in paths],
-        DESCR=_describe_transform(name, (split,), X.shape, len(X), channels, image_size,
-                                  normalize),
-    )  # fmt: skip
+    return _digits_output(images, labels, name, (split,), channels, image_size, normalize,
+                          flatten, return_X_y, filenames=[_describe(p) for p in paths])  # fmt: skip

@@ -17,8 +17,11 @@ import urllib.request
 from collections import namedtuple
 from urllib.parse import urlsplit
 
-from ._base import _check_choice, _resolve_data_home
-from ._digits import _check_splits, load_digits_domain, load_digits_pair
+from ..utils._param_validation import StrOptions, validate_params
+from ._base import _resolve_alias, _resolve_data_home
+from ._digits import _SPLIT_CONSTRAINT, _check_splits, load_digits_domain, load_digits_pair
+from ._office import _ALIASES as _OFFICE_CALTECH_ALIASES
+from ._office import _FEATURES as _OFFICE_CALTECH_FEATURES
 from ._office import load_office_caltech
 from ._office31 import load_office31_features
 
@@ -237,11 +240,16 @@ def _fetch_all(keys, data_home, download_if_missing):
             _fetch_remote(remote, data_home)
 
 
-def _check_flag(value, name):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be a bool; got {value!r}.")
+_DATA_HOME = [str, os.PathLike, None]
+
+#: The parameter validation of fetch_mnist, fetch_usps and fetch_svhn.
+_validate_digits_fetch = validate_params(
+    {"split": _SPLIT_CONSTRAINT, "data_home": _DATA_HOME, "download_if_missing": ["boolean"]},
+    prefer_skip_nested_validation=False,  # load_digits_domain validates **kwargs
+)
 
 
+@_validate_digits_fetch
 def fetch_mnist(split="all", *, data_home=None, download_if_missing=True, **kwargs):
     """Download MNIST into the data home (if needed) and load it.
 
@@ -254,7 +262,8 @@ def fetch_mnist(split="all", *, data_home=None, download_if_missing=True, **kwar
     ----------
     split : str or list of str, default="all"
         ``"train"`` (60000), ``"test"`` (10000), ``"train_5k"``, or ``"all"``
-        (train + test, the 70K images the paper pools, D6/D29).
+        (train + test, the 70K images the paper pools; :ref:`decisions D6
+        <decision-d6>` and :ref:`D29 <decision-d29>`).
     data_home : str or path-like, default=None
         Where to store the files; see :func:`get_data_home`.
     download_if_missing : bool, default=True
@@ -281,12 +290,12 @@ def fetch_mnist(split="all", *, data_home=None, download_if_missing=True, **kwar
     >>> mnist.data.shape  # doctest: +SKIP
     (70000, 1, 32, 32)
     """
-    _check_flag(download_if_missing, "download_if_missing")
     splits = _check_splits("mnist", split)
     _fetch_all([("mnist", s) for s in splits], data_home, download_if_missing)
     return load_digits_domain("mnist", splits, data_home=data_home, **kwargs)
 
 
+@_validate_digits_fetch
 def fetch_usps(split="all", *, data_home=None, download_if_missing=True, **kwargs):
     """Download USPS (``usps.h5``, 7291 train + 2007 test) and load it.
 
@@ -315,12 +324,12 @@ def fetch_usps(split="all", *, data_home=None, download_if_missing=True, **kwarg
     >>> from skntl.datasets import fetch_usps
     >>> X, y = fetch_usps("test", return_X_y=True)  # doctest: +SKIP
     """
-    _check_flag(download_if_missing, "download_if_missing")
     splits = _check_splits("usps", split)
     _fetch_all([("usps", "all")], data_home, download_if_missing)
     return load_digits_domain("usps", splits, data_home=data_home, **kwargs)
 
 
+@_validate_digits_fetch
 def fetch_svhn(split="train", *, data_home=None, download_if_missing=True, **kwargs):
     """Download SVHN's cropped digits (``{split}_32x32.mat``) and load them.
 
@@ -331,7 +340,8 @@ def fetch_svhn(split="train", *, data_home=None, download_if_missing=True, **kwa
     Parameters
     ----------
     split : str or list of str, default="train"
-        ``"train"`` (73257, the paper's source, D29), ``"test"`` (26032),
+        ``"train"`` (73257, the paper's source, :ref:`decision D29
+        <decision-d29>`), ``"test"`` (26032),
         ``"extra"`` (531131) or ``"all"`` (train + test).
     data_home : str or path-like, default=None
         Where to store the files; see :func:`get_data_home`.
@@ -350,12 +360,15 @@ def fetch_svhn(split="train", *, data_home=None, download_if_missing=True, **kwa
     >>> from skntl.datasets import fetch_svhn
     >>> svhn = fetch_svhn("test", channels=3)  # doctest: +SKIP
     """
-    _check_flag(download_if_missing, "download_if_missing")
     splits = _check_splits("svhn", split)
     _fetch_all([("svhn", s) for s in splits], data_home, download_if_missing)
     return load_digits_domain("svhn", splits, data_home=data_home, **kwargs)
 
 
+@validate_params(
+    {"data_home": _DATA_HOME, "download_if_missing": ["boolean"]},
+    prefer_skip_nested_validation=False,  # load_digits_pair validates **kwargs
+)
 def fetch_mnist_usps_jda(*, data_home=None, download_if_missing=True, **kwargs):
     """Download JDA's MNIST_vs_USPS.mat and load it as the MNIST→USPS pair.
 
@@ -383,11 +396,19 @@ def fetch_mnist_usps_jda(*, data_home=None, download_if_missing=True, **kwargs):
     >>> from skntl.datasets import fetch_mnist_usps_jda
     >>> Xs, ys, Xt, yt = fetch_mnist_usps_jda(return_X_y=True)  # doctest: +SKIP
     """
-    _check_flag(download_if_missing, "download_if_missing")
     _fetch_all([("mnist_usps_jda", "all")], data_home, download_if_missing)
     return load_digits_pair("mnist_jda", "usps_jda", data_home=data_home, **kwargs)
 
 
+@validate_params(
+    {
+        "domain": [str],
+        "features": [StrOptions(set(_OFFICE_CALTECH_FEATURES))],
+        "data_home": _DATA_HOME,
+        "download_if_missing": ["boolean"],
+    },
+    prefer_skip_nested_validation=False,  # load_office_caltech validates **kwargs
+)
 def fetch_office_caltech(domain, *, features="surf", data_home=None, download_if_missing=True,
                          **kwargs):  # fmt: skip
     """Download one Office-Caltech10 feature file and load it.
@@ -420,18 +441,18 @@ def fetch_office_caltech(domain, *, features="surf", data_home=None, download_if
     >>> from skntl.datasets import fetch_office_caltech
     >>> webcam = fetch_office_caltech("W", features="decaf6")  # doctest: +SKIP
     """
-    _check_flag(download_if_missing, "download_if_missing")
     home = _resolve_data_home(data_home)[0]
-    # Validate through the loader's own checks before any download.
-    aliases = {"a": "amazon", "c": "caltech", "caltech10": "caltech", "d": "dslr", "w": "webcam"}
-    key = domain.lower() if isinstance(domain, str) else domain
-    key = aliases.get(key, key)
-    features_key = features.lower() if isinstance(features, str) else features
-    if (f"office_caltech_{features_key}", key) in _REMOTES:
-        _fetch_all([(f"office_caltech_{features_key}", key)], home, download_if_missing)
+    # An unknown domain downloads nothing; the loader then says what is wrong.
+    key = (f"office_caltech_{features}", _OFFICE_CALTECH_ALIASES.get(domain.lower()))
+    if key in _REMOTES:
+        _fetch_all([key], home, download_if_missing)
     return load_office_caltech(domain, features=features, data_home=home, **kwargs)
 
 
+@validate_params(
+    {"domain": [str], "data_home": _DATA_HOME, "download_if_missing": ["boolean"]},
+    prefer_skip_nested_validation=False,  # load_office31_features validates **kwargs
+)
 def fetch_office31_features(domain="dslr", *, data_home=None, download_if_missing=True,
                             **kwargs):  # fmt: skip
     """Download the Office-31 DSLR ResNet-50 feature file and load it.
@@ -461,8 +482,7 @@ def fetch_office31_features(domain="dslr", *, data_home=None, download_if_missin
     >>> from skntl.datasets import fetch_office31_features
     >>> dslr = fetch_office31_features()  # doctest: +SKIP
     """
-    _check_flag(download_if_missing, "download_if_missing")
-    key = _check_choice(domain, "domain", ("dslr",), accepted=("dslr", "d"),
-                        extra=" (only the DSLR file can be downloaded)")  # fmt: skip
+    key = _resolve_alias(domain, "domain", ("dslr",), {"dslr": "dslr", "d": "dslr"},
+                         extra=" (only the DSLR file can be downloaded)")  # fmt: skip
     _fetch_all([("office31_resnet50", "dslr")], data_home, download_if_missing)
     return load_office31_features(key, data_home=data_home, **kwargs)

@@ -10,12 +10,15 @@ only then.
 """
 
 import os
+from collections.abc import Mapping
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _check_choice, _resolve_data_home
+from ..utils._param_validation import Interval, StrOptions, validate_params
+from ._base import _find_first, _resolve_alias, _resolve_data_home
 from ._digits import GTA_MEAN, GTA_STD
 from ._office31 import OFFICE31_CLASSES
 
@@ -49,10 +52,30 @@ VISDA_CLASSES = (
     "plant", "skateboard", "train", "truck",
 )  # fmt: skip
 
-_FEATURES = ("pixels", "resnet50")
+#: Per-channel mean and standard deviation of the ImageNet inputs that torchvision's
+#: ResNet-50 weights expect.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
 _NORMALIZE = {
-    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+    "imagenet": (IMAGENET_MEAN, IMAGENET_STD),
     "gta": ((GTA_MEAN,) * 3, (GTA_STD,) * 3),
+}
+
+#: Constraints of the parameters that every image loader takes.
+_COMMON_CONSTRAINTS = {
+    "features": [StrOptions({"pixels", "resnet50"}), None],
+    "weights": [str, os.PathLike, Mapping, None],
+    "image_size": [Interval(Integral, 1, None, closed="left")],
+    "center_crop": ["boolean"],
+    "normalize": [StrOptions(set(_NORMALIZE)), None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "device": "no_validation",  # str or torch.device; torch is imported only to run
+    "return_X_y": ["boolean"],
+}
+_ROOT_CONSTRAINTS = {
+    "root": [str, os.PathLike, None],
+    "data_home": [str, os.PathLike, None],
 }
 
 _COMMON_PARAMETERS = """\
@@ -122,21 +145,13 @@ def _import_pil():
     return Image
 
 
-def _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size):
-    if features is not None and not (isinstance(features, str) and features in _FEATURES):
-        raise ValueError(f"features must be one of None, 'pixels', 'resnet50'; got {features!r}.")
+def _check_weights_given(features, weights):
+    """Raise if ``features="resnet50"`` comes without weights (a cross-parameter check)."""
     if features == "resnet50" and weights is None:
         raise ValueError(
             "features='resnet50' needs weights: the path of a local torchvision resnet50 "
             "state dict (skntl never downloads weights)."
         )
-    for name, value in (("image_size", image_size), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}.")
-    if not isinstance(center_crop, (bool, np.bool_)):
-        raise ValueError(f"center_crop must be a bool; got {center_crop!r}.")
-    if normalize is not None and not (isinstance(normalize, str) and normalize in _NORMALIZE):
-        raise ValueError(f"normalize must be one of 'imagenet', 'gta', None; got {normalize!r}.")
 
 
 def _decode(Image, path, image_size, center_crop):
@@ -262,6 +277,10 @@ def _bunch(paths, labels, class_names, data, description, return_X_y):
     )
 
 
+@validate_params(
+    {"root": [str, os.PathLike], "classes": ["array-like", None], **_COMMON_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
 @_with_common_docs
 def load_image_folder(
     root,
@@ -313,7 +332,7 @@ def load_image_folder(
     >>> len(amazon.target_names)  # doctest: +SKIP
     31
     """
-    _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size)
+    _check_weights_given(features, weights)
     paths, labels, class_names = _scan_folder(root, classes)
     data = _images_to_data(paths, features, weights, image_size, center_crop, normalize,
                            batch_size, device)  # fmt: skip
@@ -324,6 +343,15 @@ def load_image_folder(
     return _bunch(paths, labels, class_names, data, description, return_X_y)
 
 
+@validate_params(
+    {
+        "root": [str, os.PathLike],
+        "list_file": [str, os.PathLike],
+        "target_names": ["array-like", None],
+        **_COMMON_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 @_with_common_docs
 def load_image_list(
     root,
@@ -372,7 +400,7 @@ def load_image_list(
     >>> test = load_image_list("visda2017/test", "visda2017/test/image_list.txt",
     ...                        features=None)  # doctest: +SKIP
     """
-    _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size)
+    _check_weights_given(features, weights)
     root, list_file = Path(root).expanduser(), Path(list_file).expanduser()
     if not list_file.is_file():
         raise FileNotFoundError(f"Image list {list_file} does not exist.")
@@ -428,20 +456,22 @@ def _dataset_root(root, data_home, folder):
 
 
 def _first_existing(candidates, what, origin):
-    for path in candidates:
-        if path.is_dir():
-            return path
-    looked = "\n".join(f"  {p}" for p in candidates)
-    raise FileNotFoundError(
-        f"Could not find the {what}. Looked in:\n{looked}\n(taken from {origin}). Pass root= "
-        "(the extracted dataset folder), or data_home= / set the SKNTL_DATA environment "
-        "variable to the folder that holds it."
+    return _find_first(
+        candidates,
+        Path.is_dir,
+        f"the {what}",
+        f"(taken from {origin}). Pass root= (the extracted dataset folder), or data_home= / "
+        "set the SKNTL_DATA environment variable to the folder that holds it.",
     )
 
 
 _OFFICE31_DOMAINS = ("amazon", "dslr", "webcam")
 
 
+@validate_params(
+    {"domain": [str], **_ROOT_CONSTRAINTS, **_COMMON_CONSTRAINTS},
+    prefer_skip_nested_validation=True,
+)
 @_with_common_docs
 def load_office31_images(domain, *, root=None, data_home=None, features=None, weights=None,
                          image_size=224, center_crop=True, normalize="imagenet", batch_size=32,
@@ -480,8 +510,8 @@ def load_office31_images(domain, *, root=None, data_home=None, features=None, we
     ...                             return_X_y=True)  # doctest: +SKIP
     """
     aliases = {**{d: d for d in _OFFICE31_DOMAINS}, **{d[0]: d for d in _OFFICE31_DOMAINS}}
-    domain = aliases[_check_choice(domain, "domain", _OFFICE31_DOMAINS, accepted=aliases)]
-    _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size)
+    domain = _resolve_alias(domain, "domain", _OFFICE31_DOMAINS, aliases)
+    _check_weights_given(features, weights)
     base, origin = _dataset_root(root, data_home, "office31")
     folder = _first_existing([base / domain / "images", base / domain],
                              f"Office-31 {domain} image folder", origin)  # fmt: skip
@@ -508,6 +538,15 @@ _OFFICE_HOME_ALIASES = {
 }  # fmt: skip
 
 
+@validate_params(
+    {
+        "domain": [str],
+        "n_classes": [Interval(Integral, 1, len(OFFICE_HOME_CLASSES), closed="both"), None],
+        **_ROOT_CONSTRAINTS,
+        **_COMMON_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 @_with_common_docs
 def load_office_home_images(domain, *, n_classes=25, root=None, data_home=None, features=None,
                             weights=None, image_size=224, center_crop=True,
@@ -518,7 +557,8 @@ def load_office_home_images(domain, *, n_classes=25, root=None, data_home=None, 
     Reads ``<root>/<Domain>/<Class>/*.jpg``, the layout of
     ``OfficeHomeDataset_10072016.zip``.  The paper uses only the first 25
     classes in alphabetical order (Alarm_Clock ... Fork) for both source and
-    target (D24), which is the default; labels are 0..24 in that order.
+    target (:ref:`decision D24 <decision-d24>`), which is the default;
+    labels are 0..24 in that order.
 
     Parameters
     ----------
@@ -550,16 +590,9 @@ def load_office_home_images(domain, *, n_classes=25, root=None, data_home=None, 
     >>> len(rw.target_names)  # doctest: +SKIP
     25
     """
-    domain = _OFFICE_HOME_ALIASES[
-        _check_choice(domain, "domain", tuple(_OFFICE_HOME_DOMAINS), accepted=_OFFICE_HOME_ALIASES,
-                      extra=" (or 'Ar', 'Cl', 'Pr', 'Rw')")
-    ]  # fmt: skip
-    if n_classes is not None and (
-        isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer))
-        or not 1 <= n_classes <= len(OFFICE_HOME_CLASSES)
-    ):  # fmt: skip
-        raise ValueError(f"n_classes must be an int in 1..65 or None; got {n_classes!r}.")
-    _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size)
+    domain = _resolve_alias(domain, "domain", tuple(_OFFICE_HOME_DOMAINS), _OFFICE_HOME_ALIASES,
+                            extra=" (or 'Ar', 'Cl', 'Pr', 'Rw')")  # fmt: skip
+    _check_weights_given(features, weights)
     base, origin = _dataset_root(root, data_home, "office_home")
     candidates = [b / name for b in (base, base / "OfficeHomeDataset_10072016")
                   for name in _OFFICE_HOME_DOMAINS[domain]]  # fmt: skip
@@ -575,6 +608,15 @@ def load_office_home_images(domain, *, n_classes=25, root=None, data_home=None, 
     return bunch
 
 
+@validate_params(
+    {
+        "split": [StrOptions({"train", "validation", "test"})],
+        **_ROOT_CONSTRAINTS,
+        "list_file": [str, os.PathLike, None],
+        **_COMMON_CONSTRAINTS,
+    },
+    prefer_skip_nested_validation=True,
+)
 @_with_common_docs
 def load_visda_images(split="train", *, root=None, data_home=None, list_file=None,
                       features=None, weights=None, image_size=224, center_crop=True,
@@ -585,7 +627,8 @@ def load_visda_images(split="train", *, root=None, data_home=None, list_file=Non
     ``"train"`` (152,397 synthetic renderings, the paper's source) and
     ``"validation"`` (55,388 real COCO crops) are read as class folders
     ``<root>/<split>/<class>/``.  ``"test"`` (72,372 real YouTube-BB crops,
-    the paper's target, D29) has no class folders: its images are read from
+    the paper's target, :ref:`decision D29 <decision-d29>`) has no class
+    folders: its images are read from
     the labelled list ``<root>/test/image_list.txt`` (``path label`` lines,
     the ground truth released after the challenge), or from ``list_file``.
     Labels 0..11 follow the 12 class names in alphabetical order.
@@ -616,8 +659,7 @@ def load_visda_images(split="train", *, root=None, data_home=None, list_file=Non
     >>> from skntl.datasets import load_visda_images
     >>> synthetic = load_visda_images("train", root="~/visda2017")  # doctest: +SKIP
     """
-    split = _check_choice(split, "split", ("train", "validation", "test"))
-    _check_folder_args(features, weights, image_size, center_crop, normalize, batch_size)
+    _check_weights_given(features, weights)
     base, origin = _dataset_root(root, data_home, "visda2017")
     folder = _first_existing([base / split], f"VisDA-2017 {split} folder", origin)
     common = dict(features=features, weights=weights, image_size=image_size,

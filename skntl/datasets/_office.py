@@ -1,11 +1,13 @@
 """Office-Caltech10 loader (Gong et al., CVPR 2012; Saenko et al., ECCV 2010)."""
 
+import os
 from importlib.resources import as_file, files
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _check_choice, _data_home_is_set, _describe, _locate, _read_mat
+from ..utils._param_validation import StrOptions, validate_params
+from ._base import _data_home_is_set, _describe, _locate, _read_mat, _resolve_alias
 
 __all__ = ["load_office_caltech"]
 
@@ -130,6 +132,16 @@ def _read_office_file(source, x_name, n_samples, n_features):
     return X.astype(np.float64), labels.astype(np.int64) - 1
 
 
+@validate_params(
+    {
+        "domain": [str],
+        "features": [StrOptions(set(_FEATURES))],
+        "preprocess": [StrOptions({"standard"}), None],
+        "data_home": [str, os.PathLike, None],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_office_caltech(
     domain, *, features="surf", preprocess="standard", data_home=None, return_X_y=False
 ):
@@ -236,23 +248,9 @@ def load_office_caltech(
     >>> X.shape, int(y.min()), int(y.max())
     ((295, 800), 0, 9)
     """
-    domain = _ALIASES[
-        _check_choice(
-            domain,
-            "domain",
-            _DOMAINS,
-            accepted=_ALIASES,
-            extra=" (or 'A', 'C', 'D', 'W'; case-insensitive)",
-        )
-    ]
-    features = _check_choice(features, "features", tuple(_FEATURES))
-    valid_preprocess = preprocess is None or (
-        isinstance(preprocess, str) and preprocess == "standard"
+    domain = _resolve_alias(
+        domain, "domain", _DOMAINS, _ALIASES, extra=" (or 'A', 'C', 'D', 'W'; case-insensitive)"
     )
-    if not valid_preprocess:
-        raise ValueError(
-            f"preprocess must be one of 'standard', None; got {preprocess!r}."
-        )
 
     folder, file_names, x_name, n_features = _FEATURES[features]
     if domain not in file_names:

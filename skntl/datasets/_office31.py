@@ -1,9 +1,12 @@
 """Office-31 ImageNet ResNet-50 features (Saenko et al., ECCV 2010)."""
 
+import os
+
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._base import _check_choice, _corrupted, _locate, _read_mat
+from ..utils._param_validation import StrOptions, validate_params
+from ._base import _corrupted, _locate, _read_mat, _resolve_alias
 from ._office import _standardize
 
 __all__ = ["load_office31_features"]
@@ -45,13 +48,23 @@ recognition. CVPR 2016.
 """
 
 
+@validate_params(
+    {
+        "domain": [str],
+        "preprocess": [StrOptions({"standard"}), None],
+        "data_home": [str, os.PathLike, None],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_office31_features(domain, *, preprocess=None, data_home=None, return_X_y=False):
     """Load the ImageNet ResNet-50 features of one Office-31 domain.
 
     Office-31 has 4,110 images of 31 office objects in three domains:
     Amazon (2,817), DSLR (498) and webcam (795).  Each row here is the
     2048-d pool5 output of an ImageNet ResNet-50 (no fine-tuning) for one
-    image, the input D28 prescribes for TCA and KMM.  The file
+    image, the input of TCA and KMM at the paper's scale
+    (:ref:`decision D28 <decision-d28>`).  The file
     ``<data home>/office31/resnet50/office-{A,D,W}-resnet50-noft.mat`` is
     read; only DSLR is in the shared offline data.
 
@@ -108,12 +121,8 @@ def load_office31_features(domain, *, preprocess=None, data_home=None, return_X_
     >>> dslr.data.shape, dslr.target_names[0]  # doctest: +SKIP
     ((498, 2048), 'back_pack')
     """
-    domain = _ALIASES[
-        _check_choice(domain, "domain", _DOMAINS, accepted=_ALIASES,
-                      extra=" (or 'A', 'D', 'W'; case-insensitive)")
-    ]  # fmt: skip
-    if preprocess is not None and not (isinstance(preprocess, str) and preprocess == "standard"):
-        raise ValueError(f"preprocess must be one of None, 'standard'; got {preprocess!r}.")
+    domain = _resolve_alias(domain, "domain", _DOMAINS, _ALIASES,
+                            extra=" (or 'A', 'D', 'W'; case-insensitive)")  # fmt: skip
     name = f"office-{domain[0].upper()}-resnet50-noft.mat"
     hint = (
         "skntl.datasets.fetch_office31_features('dslr') downloads the DSLR file."

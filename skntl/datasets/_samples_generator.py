@@ -5,22 +5,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_random_state
 
+from ..utils._param_validation import Interval, validate_params
+
 __all__ = ["make_transfer_blobs"]
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")
-    return int(value)
-
-
-def _check_real(value, name, low, high=np.inf, low_open=False):
-    ok = isinstance(value, Real) and not isinstance(value, bool) and np.isfinite(value)
-    ok = ok and (value > low if low_open else value >= low) and value <= high
-    if not ok:
-        bounds = f"{'>' if low_open else '>='} {low}" + (f" and <= {high}" if high < np.inf else "")
-        raise ValueError(f"{name} must be a finite real number {bounds}; got {value!r}.")
-    return float(value)
 
 
 def _balanced_labels(n, n_classes, rng):
@@ -30,6 +17,20 @@ def _balanced_labels(n, n_classes, rng):
     return labels
 
 
+@validate_params(
+    {
+        "n_source": [Interval(Integral, 1, None, closed="left")],
+        "n_target": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "marginal_shift": [Interval(Real, 0, None, closed="left")],
+        "conditional_shift": [Interval(Real, 0, 1, closed="both")],
+        "cluster_std": [Interval(Real, 0, None, closed="neither")],
+        "center_box": ["array-like"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_transfer_blobs(
     n_source=200,
     n_target=200,
@@ -110,13 +111,15 @@ def make_transfer_blobs(
     >>> Xs.shape, Xt.shape, sorted(set(yt.tolist()))
     ((100, 2), (60, 2), [0, 1, 2])
     """
-    n_classes = _check_int(n_classes, "n_classes", 2)
-    n_source = _check_int(n_source, "n_source", n_classes)
-    n_target = _check_int(n_target, "n_target", n_classes)
-    n_features = _check_int(n_features, "n_features", 1)
-    marginal_shift = _check_real(marginal_shift, "marginal_shift", 0.0)
-    conditional_shift = _check_real(conditional_shift, "conditional_shift", 0.0, 1.0)
-    cluster_std = _check_real(cluster_std, "cluster_std", 0.0, low_open=True)
+    for name, n in (("n_source", n_source), ("n_target", n_target)):
+        if n < n_classes:
+            raise ValueError(
+                f"{name} must be >= n_classes={n_classes}, so that each domain holds every "
+                f"class; got {n}."
+            )
+    # Python floats: a float32 argument must not turn the arithmetic below into float32.
+    marginal_shift, conditional_shift = float(marginal_shift), float(conditional_shift)
+    cluster_std = float(cluster_std)
     try:
         low, high = (float(b) for b in center_box)
     except (TypeError, ValueError):

@@ -6,7 +6,7 @@ import numpy as np
 
 __all__ = ["plot_figure3", "plot_figure4", "plot_weights"]
 
-# Colours of the paper's Figure 3 (REFERENCE.md §10).
+# Colours of the paper's Figure 3 (:ref:`method-figure3`).
 _FIG3_CURVES = {
     "Net_S": "black", "Net_T": "orange", "DANN": "tab:blue", "DANN_T": "tab:green",
     "DANN_gate": "tab:red",
@@ -46,8 +46,8 @@ def plot_figure3(results, task=None, *, labeled_ratio=0.2, eps=0.2, cap_a=3, cap
     source only / on the labeled target only; the paper's Res_S / Res_T),
     DANN, DANN_T and DANN_gate, mean over seeds with ±1 std bands. Panel (a)
     uses runs with the per-class label cap ``cap_a`` and panel (b) runs with
-    ``cap_b`` (REFERENCE.md D26: the paper's panels disagree unless (a) was
-    capped at 3 labels per class and (b) was not).
+    ``cap_b`` (:ref:`decision D26 <decision-d26>`: the paper's panels
+    disagree unless (a) was capped at 3 labels per class and (b) was not).
 
     Parameters
     ----------
@@ -126,7 +126,8 @@ def plot_figure4(results, artifacts_dir, task=None, *, eps=0.7, labeled_ratio=0.
     of D's output on every source row (D, not ω; DANN's marginal D, the gated
     model's joint D).
     Bottom row: (e)–(g) the same embeddings coloured by class, (h) the mean D
-    output on perturbed vs unperturbed source rows (D4).
+    output on perturbed vs unperturbed source rows (:ref:`decision D4
+    <decision-d4>`; what is plotted is :ref:`decision D27 <decision-d27>`).
 
     Parameters
     ----------
@@ -225,7 +226,8 @@ def plot_weights(results, task=None):
     """Mean discriminator output and gate weight ω on clean vs perturbed source rows.
 
     One bar pair per model with a discriminator (e.g. DANN and DANN_gate), mean
-    over seeds: the left panel shows D's output (REFERENCE.md D27), the right
+    over seeds: the left panel shows D's output (:ref:`decision D27
+    <decision-d27>`), the right
     one ω = D/(1−D), the weight the gate puts on a source row's loss (gated
     models only).
 

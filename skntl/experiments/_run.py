@@ -1,4 +1,4 @@
-"""Execute one run of the study (REFERENCE.md §4: split, perturb, fit, score)."""
+"""Execute one run of the study (:ref:`method-protocol`: split, perturb, fit, score)."""
 
 import os
 import platform
@@ -16,7 +16,7 @@ from ..model_selection import split_target
 from ..perturbation import perturb_source
 from ._tasks import DEEP_METHODS, METHODS, load_task
 
-#: Source-row groups of the weight summary (REFERENCE.md D4); ``y_changed``:
+#: Source-row groups of the weight summary (:ref:`decision D4 <decision-d4>`); ``y_changed``:
 #: clean inputs whose redrawn label differs from the true one.
 GROUPS = ("clean", "x_only", "y_only", "both", "perturbed", "y_changed")
 

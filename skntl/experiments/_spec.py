@@ -17,10 +17,11 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 
 __all__ = ["ROLES", "Run", "expand_spec", "load_spec"]
 
-#: What a run fits (REFERENCE.md §4.6, §8 and §10):
-#: ``transfer`` A(S, T); ``twin`` the target-only A(∅, T) (D16, shared across
-#: ε and the gated variant, D18); ``oracle`` A on the clean source rows only
-#: (Table 4); ``source_only`` the network on the source alone (Res_S, Fig. 3);
+#: What a run fits (:ref:`method-twin`, :ref:`method-ablations`, :ref:`method-figure3`):
+#: ``transfer`` A(S, T); ``twin`` the target-only A(∅, T) (:ref:`decision D16
+#: <decision-d16>`, shared across ε and the gated variant, :ref:`decision D18
+#: <decision-d18>`); ``oracle`` A on the clean source rows only (Table 4);
+#: ``source_only`` the network on the source alone (Res_S, Fig. 3);
 #: ``labeled_only`` the network on the labeled target alone (Res_T).
 ROLES = ("transfer", "twin", "oracle", "source_only", "labeled_only")
 
@@ -70,7 +71,8 @@ class Run:
     max_labeled_per_class : int or None
         Cap on labeled target rows per class (Table 2 uses 3).
     seed : int
-        Controls the target split, the perturbation and the fit (D5).
+        Controls the target split, the perturbation and the fit
+        (:ref:`decision D5 <decision-d5>`).
     params : str
         The estimator's parameters as canonical JSON.
     """
@@ -217,7 +219,10 @@ def _method_params(spec, method, block=None):
 
 
 def _normalise(run):
-    """Give runs that cannot differ the same fields (D18: one twin per seed and L%)."""
+    """Give runs that cannot differ the same fields.
+
+    One twin per seed and L% (:ref:`decision D18 <decision-d18>`).
+    """
     role = run["role"]
     if not run["gate"] or role != "transfer":
         run["gate"], run["gate_variant"] = False, "full"

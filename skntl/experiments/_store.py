@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT NOT NULL
 )
 """
-#: Display names of DANN's Table 4 variants (REFERENCE.md §8).
+#: Display names of DANN's Table 4 variants (:ref:`method-ablations`).
 _VARIANT_NAMES = {
     "default": "gate", "paper": "gate-paper", "full": "gate-paper", "separate": "gate-separate",
     "detached": "gate-detached", "gate_only": "gate-only", "label_only": "label-only",
@@ -240,8 +240,9 @@ def load_results(path, include_errors=False):
     """Load a results store as a DataFrame with NTG and display names.
 
     NTG = acc(A(∅, T)) − acc(A(S, T)) is joined from the run's target-only
-    twin (same task, method, parameters, L%, cap and seed; REFERENCE.md §4.6,
-    D18): gated runs and every ε share their base method's twin.
+    twin (same task, method, parameters, L%, cap and seed;
+    :ref:`decision D18 <decision-d18>`): gated runs and every ε share their
+    base method's twin.
 
     Parameters
     ----------

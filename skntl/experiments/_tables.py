@@ -1,8 +1,9 @@
-"""The paper's Tables 1–4 rendered from a results frame (REFERENCE.md §5–§8).
+"""The paper's Tables 1–4 rendered from a results frame (:ref:`method-experiments`).
 
-Accuracies are in %, mean ± sample std over seeds (D5, D30); NTG =
-mean acc(A_T) − mean acc(A) (D19; positive = negative transfer); Δ =
-acc(X_gate) − acc(X). "Avg" columns are means of the cells.
+Accuracies are in %, mean ± sample std over seeds (:ref:`decisions D5
+<decision-d5>` and :ref:`D30 <decision-d30>`); NTG = mean acc(A_T) − mean
+acc(A) (:ref:`decision D19 <decision-d19>`; positive = negative transfer);
+Δ = acc(X_gate) − acc(X). "Avg" columns are means of the cells.
 """
 
 import numpy as np
@@ -152,7 +153,7 @@ def _settings_table(runs, names, what, ascending=False):
         cells = []
         for k in keys.itertuples():
             sel = runs[(runs["name"] == name) & (runs["labeled_ratio"] == k.labeled_ratio)]
-            if not name.endswith("_T"):  # twins do not depend on ε (D18)
+            if not name.endswith("_T"):  # twins do not depend on ε (:ref:`decision-d18`)
                 sel = sel[(sel["eps_x"] == k.eps_x) & (sel["eps_y"] == k.eps_y)]
             cells.append(_cell_stats(sel))
         if all(c[3] == 0 for c in cells):

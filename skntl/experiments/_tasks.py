@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from .. import ADDA, DAN, DANN, GTA, KMM, PADA, TCA, DeepCORAL
 from ..datasets import load_digits_pair, load_office_caltech, make_transfer_blobs
+from ..datasets._digits import DIGIT_DOMAINS
 
 #: Estimator classes by the name a spec uses.
 METHODS = {
@@ -43,7 +44,7 @@ _TASK = re.compile(
     r"^(?P<bench>[a-z0-9]+):(?P<source>[A-Za-z_0-9]+)\s*(->|→)\s*(?P<target>[A-Za-z_0-9]+)$"
 )
 _OFFICE_DOMAINS = {"surf": "ACDW", "decaf6": "DW"}
-_DIGITS = {"mnist", "usps", "mnist_m", "svhn", "mnist_jda", "usps_jda"}
+_DIGITS = frozenset(DIGIT_DOMAINS)
 
 
 def parse_task(task):

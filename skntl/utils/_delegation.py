@@ -1,14 +1,18 @@
 """Prediction methods that delegate to a fitted inner estimator.
 
-TCA and KMM predict with their ``final_estimator_``; ``NegativeTransferGap``
-and ``PerturbedSource`` with the wrapped ``estimator_``. Each method exists
+TCA and KMM predict with their ``final_estimator_``; ``NegativeTransferGap``,
+``PerturbedSource`` and ``SafeTransfer`` with the wrapped ``estimator_``
+(:class:`DelegatingWrapperMixin`). Each method exists
 only when the inner estimator has it (``available_if``), and validates ``X``
 first, so an unfitted wrapper raises ``NotFittedError``.
 """
 
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["DelegatingPredictMixin"]
+from ..base import _check_estimator_instance
+
+__all__ = ["DelegatingPredictMixin", "DelegatingWrapperMixin"]
 
 
 def _delegate_has(attr):
@@ -107,3 +111,24 @@ class DelegatingPredictMixin:
             Decision function of the inner estimator.
         """
         return self._call_delegate("decision_function", X)
+
+
+class DelegatingWrapperMixin(DelegatingPredictMixin):
+    """Delegation for the meta-estimators that fit a clone of their ``estimator``.
+
+    ``NegativeTransferGap``, ``PerturbedSource`` and ``SafeTransfer`` check
+    ``estimator`` and validate the fit data the same way, and pass inputs of
+    any shape (``allow_nd``) to ``estimator_``. The subclass is also a
+    :class:`~skntl.base.TransferMixin`.
+    """
+
+    def _validate_wrapper_data(self, X, y, Xt_l, yt_l, Xt_u, sample_domain):
+        """Check that ``estimator`` is an instance, then return the packed ``(X, y, sd)``."""
+        _check_estimator_instance(self.estimator, "estimator")
+        return self._validate_transfer_data(
+            X, y, Xt_l, yt_l, Xt_u, sample_domain, allow_nd=True
+        )
+
+    def _delegate_input(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, allow_nd=True)

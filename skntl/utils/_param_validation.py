@@ -1,7 +1,7 @@
 """The one place that imports scikit-learn's private validation helpers.
 
-scikit-learn keeps ``Interval``, ``StrOptions``, ``HasMethods`` and
-``_fit_context`` private; importing them here only means a scikit-learn
+scikit-learn keeps ``Interval``, ``Options``, ``StrOptions``, ``HasMethods``
+and ``_fit_context`` private; importing them here only means a scikit-learn
 release that moves them breaks one file, not the whole package.
 """
 
@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
     validate_params,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "HasMethods",
     "Interval",
     "InvalidParameterError",
+    "Options",
     "StrOptions",
     "_fit_context",
     "validate_params",

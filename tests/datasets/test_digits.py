@@ -95,6 +95,7 @@ def default_domains(shared_data_home):
      ("mnist_m", 9001, ("test",)), ("mnist_jda", 2000, ("all",)),
      ("usps_jda", 1800, ("all",))],
 )  # fmt: skip
+@pytest.mark.slow
 def test_default_format(default_domains, domain, n, split):
     bunch = default_domains[domain]
     assert set(bunch) == {"data", "target", "target_names", "domain", "split", "DESCR"}
@@ -160,6 +161,7 @@ def mnist_m_unit(shared_data_home):
     )
 
 
+@pytest.mark.slow
 def test_channels(shared_data_home, mnist_m_raw, mnist_m_unit):
     X, _ = mnist_m_raw
     rgb, grey = mnist_m_unit
@@ -260,17 +262,18 @@ def test_pair_of_one_domain_is_rejected():
     "kwargs, match",
     [
         ({"domain": "svhm"}, "domain must be one of 'mnist', 'usps'"),
-        ({"domain": 3}, "domain must be one of"),
+        ({"domain": 3}, "'domain' parameter of load_digits_domain must be an instance of 'str'"),
         ({"domain": "usps", "split": "train_5k"}, "split must be one of 'train', 'test'"),
         ({"domain": "mnist_jda", "split": "test"}, "split must be one of 'all'"),
         ({"domain": "mnist", "split": []}, "split must be one of"),
+        ({"domain": "mnist", "split": 5}, "'split' parameter of load_digits_domain"),
         ({"domain": "mnist", "split": ["train", "train_5k"]}, "subset"),
-        ({"domain": "mnist", "split": "all", "channels": 2}, "channels must be 1 or 3"),
-        ({"domain": "mnist", "channels": True}, "channels must be 1 or 3"),
-        ({"domain": "mnist", "image_size": 0}, "image_size must be a positive int"),
-        ({"domain": "mnist", "image_size": 32.0}, "image_size must be a positive int"),
-        ({"domain": "mnist", "normalize": "imagenet"}, "normalize must be one of 'gta', None"),
-        ({"domain": "mnist", "flatten": "yes"}, "flatten must be a bool"),
+        ({"domain": "mnist", "split": "all", "channels": 2}, r"'channels' parameter .* \{1, 3\}"),
+        ({"domain": "mnist", "channels": 1.0}, "'channels' parameter of load_digits_domain"),
+        ({"domain": "mnist", "image_size": 0}, r"'image_size' parameter .* range \[1, inf\)"),
+        ({"domain": "mnist", "image_size": 32.0}, "'image_size' parameter of load_digits_domain"),
+        ({"domain": "mnist", "normalize": "imagenet"}, r"'normalize' parameter .* \{'gta'\}"),
+        ({"domain": "mnist", "flatten": "yes"}, "'flatten' parameter of load_digits_domain"),
     ],
 )
 def test_invalid_arguments(tmp_path, kwargs, match):
@@ -437,9 +440,9 @@ def test_torchvision_mnist_usps_svhn(tmp_path):
     )
     X, y = load_torchvision_digits("svhn", tmp_path, "extra", return_X_y=True)
     assert X.shape == (2, 1, 32, 32) and np.array_equal(y, [0, 5])
-    with pytest.raises(ValueError, match="split must be one of 'train', 'test'"):
+    with pytest.raises(ValueError, match="split must be one of 'train', 'test' for name='usps'"):
         load_torchvision_digits("usps", tmp_path, "extra")
-    with pytest.raises(ValueError, match="name must be one of"):
+    with pytest.raises(ValueError, match="'name' parameter of load_torchvision_digits"):
         load_torchvision_digits("fashion", tmp_path)
 
 

@@ -208,7 +208,7 @@ def test_download_if_missing_false_never_downloads(server, tmp_path, monkeypatch
     with pytest.raises(FileNotFoundError, match="fetch_usps"):
         fetch_usps(data_home=tmp_path, download_if_missing=False)
     assert server.requests == []
-    with pytest.raises(ValueError, match="download_if_missing must be a bool"):
+    with pytest.raises(ValueError, match="'download_if_missing' parameter of fetch_usps"):
         fetch_usps(data_home=tmp_path, download_if_missing="no")
 
 

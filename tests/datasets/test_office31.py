@@ -46,7 +46,7 @@ def test_standard_preprocessing_and_aliases(dslr, shared_data_home):
 def test_bad_input(tmp_path):
     with pytest.raises(ValueError, match="domain must be one of 'amazon', 'dslr', 'webcam'"):
         load_office31_features("caltech", data_home=tmp_path)
-    with pytest.raises(ValueError, match="preprocess must be one of None, 'standard'"):
+    with pytest.raises(ValueError, match="'preprocess' parameter of load_office31_features"):
         load_office31_features("dslr", preprocess="l2", data_home=tmp_path)
     with pytest.raises(FileNotFoundError) as info:
         load_office31_features("amazon", data_home=tmp_path)

@@ -69,17 +69,18 @@ def test_conditional_shift_moves_classes_onto_each_other():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"n_classes": 1}, "n_classes must be an int >= 2"),
-        ({"n_source": 2}, "n_source must be an int >= 3"),
-        ({"n_target": 2.0}, "n_target must be an int"),
-        ({"n_features": 0}, "n_features must be an int >= 1"),
-        ({"marginal_shift": -1}, "marginal_shift must be a finite real number >= 0"),
-        ({"marginal_shift": np.inf}, "marginal_shift must be a finite real number"),
-        ({"conditional_shift": 1.5}, r"conditional_shift must be .* <= 1.0"),
-        ({"cluster_std": 0}, "cluster_std must be a finite real number > 0"),
+        ({"n_classes": 1}, r"'n_classes' parameter .* an int in the range \[2, inf\)"),
+        ({"n_source": 2}, "n_source must be >= n_classes=3"),
+        ({"n_target": 2}, "n_target must be >= n_classes=3"),
+        ({"n_target": 2.0}, "'n_target' parameter of make_transfer_blobs must be an int"),
+        ({"n_features": 0}, r"'n_features' parameter .* an int in the range \[1, inf\)"),
+        ({"marginal_shift": -1}, r"'marginal_shift' parameter .* range \[0.0, inf\)"),
+        ({"marginal_shift": np.inf}, "'marginal_shift' parameter of make_transfer_blobs"),
+        ({"conditional_shift": 1.5}, r"'conditional_shift' parameter .* range \[0.0, 1.0\]"),
+        ({"cluster_std": 0}, r"'cluster_std' parameter .* range \(0.0, inf\)"),
         ({"center_box": (1, 1)}, "center_box must be a pair"),
-        ({"center_box": 5}, "center_box must be a pair"),
-        ({"random_state": "seed"}, "cannot be used to seed"),
+        ({"center_box": 5}, "'center_box' parameter of make_transfer_blobs"),
+        ({"random_state": "seed"}, "'random_state' parameter of make_transfer_blobs"),
     ],
 )
 def test_invalid_arguments(kwargs, match):
