@@ -7,8 +7,9 @@ batches, one concatenated forward of F, the classifier and the GRL'd
 discriminator, one backward, one step. DANN runs the same steps through
 skorch (callbacks, history). DANN_gate is compared with DANN on the same data
 (the issue's setting: no target labels, so the gate uses the marginal
-discriminator, D11), and again with 200 labeled target rows (three streams,
-four discriminator terms, about 1.8x the discriminator's arithmetic).
+discriminator, :ref:`decision D11 <decision-d11>`), and again with 200
+labeled target rows (three streams, four discriminator terms, about 1.8x the
+discriminator's arithmetic).
 
 Run: ``python benchmarks/bench_dann.py [--repeats 5] [--threads 1]``. Each
 timing is the best of ``repeats`` runs, all interleaved in one process, and

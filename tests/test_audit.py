@@ -150,6 +150,7 @@ def test_kmm_path_reads_weights_and_has_no_discriminator(audits, fitted_kmm):
     assert audit.attrs["label_aware"] is False
 
 
+@pytest.mark.slow
 def test_gate_without_labeled_target_is_not_label_aware(problem):
     audit = audit_source(_gate(), problem["Xs"], problem["ys"], Xt_u=problem["Xu"])
     assert audit.attrs["label_aware"] is False
@@ -166,7 +167,7 @@ def test_fraction_sets_the_suspects(problem, fitted_gate, fraction, n_suspect):
 # ------------------------------------------------------------------ fitted or not
 
 
-@pytest.mark.parametrize("kind", ["gate", "kmm"])
+@pytest.mark.parametrize("kind", [pytest.param("gate", marks=pytest.mark.slow), "kmm"])
 def test_an_unfitted_estimator_gives_the_audit_of_its_fitted_twin(audits, problem, kind):
     estimator = _gate() if kind == "gate" else KMM(random_state=0)
     params = estimator.get_params(deep=False)
@@ -222,6 +223,7 @@ def test_a_fitted_estimator_must_match_the_source(problem, fitted_kmm, fitted_ga
 
 # torch warns once that it reads a read-only array (the engine copies it to float32
 # anyway): the read-only flags are what this test is about.
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:The given NumPy array is not writable:UserWarning")
 def test_inputs_are_not_modified(problem):
     parts = [np.array(a) for a in _args(problem)]
@@ -290,6 +292,7 @@ def test_ys_must_match_xs(problem):
 # ------------------------------------------------------------------ does it find them
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_the_gate_finds_wrong_labels(seed):
     """Measured on seeds 0-9 of this problem: AUC 0.84-0.96, mean relative
@@ -387,6 +390,7 @@ def test_plot_errors(audits):
         plot_source_audit(audit.iloc[:0])
 
 
+@pytest.mark.slow
 def test_plot_scales(audits):
     fig = plot_source_audit(audits["gate"])
     assert fig.axes[0].get_xscale() == "log"

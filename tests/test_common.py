@@ -64,6 +64,10 @@ def _expected_failed_checks(estimator):
     return {}
 
 
+# scikit-learn's ~40 checks per estimator: minutes in all, so `slow`. The contract
+# tests below stay fast for the conventional estimators and plain DANN; every
+# estimator also has fast tests of its own in its test module.
+@pytest.mark.slow
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
@@ -83,6 +87,7 @@ DEFAULT_ESTIMATORS = [
 ]
 
 
+@pytest.mark.slow
 @parametrize_with_checks(DEFAULT_ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_with_default_parameters(estimator, check):
     check(estimator)
@@ -114,7 +119,24 @@ def _ids(est):
     return repr(est).replace("\n", "").replace(" ", "")
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+def _slow_params(estimators, slow_types=(SafeTransfer,)):
+    """``estimators`` as pytest params; the costly ones are ``slow``.
+
+    Costly: the deep estimators but the first (plain DANN, which keeps the deep
+    path in the fast subset) and instances of ``slow_types`` (SafeTransfer
+    cross-validates inside fit).
+    """
+
+    def costly(est):
+        if isinstance(est, TransferNet):
+            return est is not DEEP_ESTIMATORS[0]
+        return isinstance(est, slow_types)
+
+    return [pytest.param(est, id=_ids(est), marks=[pytest.mark.slow] if costly(est) else [])
+            for est in estimators]
+
+
+@pytest.mark.parametrize("estimator", _slow_params(ESTIMATORS))
 @pytest.mark.parametrize("string_labels", [False, True])
 def test_explicit_and_packed_forms_are_identical(estimator, string_labels):
     Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data(string_labels=string_labels)
@@ -127,7 +149,7 @@ def test_explicit_and_packed_forms_are_identical(estimator, string_labels):
     assert set(a.classes_) == set(ys)
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+@pytest.mark.parametrize("estimator", _slow_params(ESTIMATORS))
 def test_fit_does_not_modify_inputs_and_refit_equals_fit(estimator):
     parts = _transfer_data()
     Xs, ys, Xl, yl, Xu, Xte, _ = parts
@@ -147,7 +169,8 @@ def test_fit_does_not_modify_inputs_and_refit_equals_fit(estimator):
 
 
 @pytest.mark.parametrize(
-    "estimator", [TCA(n_components=2), KMM(), SafeTransfer(KMM()), *DEEP_ESTIMATORS], ids=_ids
+    "estimator",
+    _slow_params([TCA(n_components=2), KMM(), SafeTransfer(KMM()), *DEEP_ESTIMATORS], ()),
 )
 @pytest.mark.parametrize(
     "mutate, match",
@@ -180,7 +203,8 @@ def test_bad_transfer_data_gives_one_clear_error(estimator, mutate, match):
 
 
 @pytest.mark.parametrize(
-    "estimator", [TCA(n_components=2), KMM(), SafeTransfer(KMM()), *DEEP_ESTIMATORS], ids=_ids
+    "estimator",
+    _slow_params([TCA(n_components=2), KMM(), SafeTransfer(KMM()), *DEEP_ESTIMATORS], ()),
 )
 @pytest.mark.parametrize(
     "sd, match",
@@ -234,7 +258,9 @@ def test_fit_target_only_without_labels_is_chance():
     assert abs(acc - 0.25) < 0.05  # chance level
 
 
-@pytest.mark.parametrize("estimator", [TCA(n_components=2), KMM(), *DEEP_ESTIMATORS], ids=_ids)
+@pytest.mark.parametrize(
+    "estimator", _slow_params([TCA(n_components=2), KMM(), *DEEP_ESTIMATORS])
+)
 def test_empty_labeled_target_equals_absent(estimator):
     """split_target at L% = 0 returns empty labeled parts: same as passing none."""
     Xs, ys, Xl, yl, Xu, Xte, _ = _transfer_data()

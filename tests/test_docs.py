@@ -106,6 +106,7 @@ def test_every_gallery_folder_has_a_header_and_every_example_a_title():
         )
 
 
+@pytest.mark.slow  # a fresh interpreter imports torch
 def test_import_skntl_does_not_import_torch():
     """The deep methods load torch on first use: TCA, KMM and NTG users don't pay for it."""
     code = (

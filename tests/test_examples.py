@@ -10,6 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Every test runs an example as a script in a fresh interpreter: 5-35 s each.
+pytestmark = pytest.mark.slow
+
 ENV = {k: v for k, v in os.environ.items() if k != "SKNTL_GALLERY"} | {"MPLBACKEND": "Agg"}
 
 

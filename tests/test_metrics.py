@@ -10,7 +10,6 @@ from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from skntl import KMM, TCA, TargetSplit, fit_target_only, pack
 from skntl.metrics import (
@@ -22,13 +21,9 @@ from skntl.metrics import (
 )
 from skntl.perturbation import PerturbedSource
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
-    # spinning against each other made this file ~4x slower than one thread.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
+# spinning against each other made this file ~4x slower than one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 K = 3
@@ -60,6 +55,7 @@ def _problem(seed=0, n_source=300, n_labeled=150, permuted=False):
 _TCA_1SAMPLE = {"check_fit2d_1sample": "wrapped TCA(n_components=2) cannot fit 1 row"}
 
 
+@pytest.mark.slow  # ~165 checks, a few seconds in all
 @parametrize_with_checks(
     [
         NegativeTransferGap(LogisticRegression()),
@@ -160,7 +156,7 @@ def _packed(seed=0):
     return pack(Xs, ys, Xl, yl, Xu)
 
 
-@pytest.mark.parametrize("routing", [False, True])
+@pytest.mark.parametrize("routing", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_scorer_in_grid_search_and_cross_validate_with_target_split(routing):
     X, y, sd = _packed()
     before = sklearn.get_config()["enable_metadata_routing"]
@@ -223,6 +219,7 @@ def test_should_transfer_recommends_transfer_for_a_clean_source_and_few_labels()
     assert res.ci[1] < 0 and res.transfer_accuracy > res.target_only_accuracy
 
 
+@pytest.mark.slow
 def test_should_transfer_result_is_consistent_and_reproducible():
     Xs, ys, Xl, yl, Xu, _, _ = _problem(n_labeled=20)
     args = (LogisticRegression(), Xs, ys, Xl, yl, Xu)

@@ -10,7 +10,6 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
-from threadpoolctl import threadpool_limits
 
 from skntl import TCA, TargetSplit, pack
 from skntl.metrics import NegativeTransferGap
@@ -22,13 +21,9 @@ from skntl.perturbation import (
     perturb_source,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
-    # spinning against each other made this file ~4x slower than one thread.
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# Many tiny LogisticRegression fits: on a busy 2-core machine, OpenBLAS threads
+# spinning against each other made this file ~4x slower than one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _blobs(n, rng, n_classes=4, n_features=20, spread=1.0, shift=0.0):
@@ -58,6 +53,7 @@ def _expected_failures(estimator):
     return _TCA_1SAMPLE if isinstance(estimator.get_params().get("estimator"), TCA) else {}
 
 
+@pytest.mark.slow  # ~250 checks, a few seconds in all
 @parametrize_with_checks(
     [
         SourcePerturbation(),
@@ -281,6 +277,21 @@ def test_images_of_unsupported_dtype():
         perturb_images(X)
 
 
+@pytest.mark.parametrize(
+    "function, kwargs, name",
+    [
+        (perturb_images, {"p": 0.0}, "p"),  # every image needs at least one operation
+        (perturb_images, {"salt_pepper": 1.5}, "salt_pepper"),
+        (perturb_images, {"max_angle": -1.0}, "max_angle"),
+        (perturb_features, {"salt_pepper": -0.1}, "salt_pepper"),
+    ],
+)
+def test_noise_parameters_name_the_argument(function, kwargs, name):
+    X = np.zeros((2, 1, 4, 4)) if function is perturb_images else np.zeros((2, 3))
+    with pytest.raises(ValueError, match=f"'{name}' parameter of {function.__name__}"):
+        function(X, **kwargs)
+
+
 def test_noise_kind_must_fit_the_shape():
     X2, y = np.zeros((6, 4)), np.arange(6) % 2
     with pytest.raises(ValueError, match="x_noise='image' needs images"):
@@ -353,6 +364,7 @@ def test_twin_of_a_perturbed_source_is_unperturbed(packed):
     assert model.estimator_.y_perturbed_[sd > 0].all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("routing", [False, True])
 def test_grid_search_over_eps_and_estimator_params(packed, routing):
     X, y, sd = packed

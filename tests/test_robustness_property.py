@@ -156,7 +156,14 @@ def _ids(est):
     return type(est).__name__ + ("-rbf" if getattr(est, "kernel", None) == "rbf" else "")
 
 
-@pytest.mark.parametrize("estimator", ESTIMATORS, ids=_ids)
+# The fast subset keeps one estimator of each kind (conventional, deep, meta).
+_FAST = (ESTIMATORS[0], ESTIMATORS[2], ESTIMATORS[3], ESTIMATORS[-2])
+
+
+@pytest.mark.parametrize("estimator", [
+    pytest.param(est, id=_ids(est), marks=[] if any(est is f for f in _FAST) else pytest.mark.slow)
+    for est in ESTIMATORS
+])
 @settings(max_examples=25, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(problem=_problems())

@@ -9,7 +9,6 @@ from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-from threadpoolctl import threadpool_limits
 
 from skntl import KMM, TCA, SafeTransfer, TargetSplit, fit_target_only, pack
 from skntl.metrics import (
@@ -19,12 +18,8 @@ from skntl.metrics import (
     should_transfer,
 )
 
-
-@pytest.fixture(autouse=True)
-def _one_blas_thread():
-    # many tiny fits: BLAS threads spinning against each other only slow them down
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
+# many tiny fits: BLAS threads spinning against each other only slow them down
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _problem(seed=0, n_labeled=45, swapped=False, n_source=300):
@@ -99,6 +94,7 @@ def test_too_few_labels_to_cross_validate_transfers(n_labeled):
     np.testing.assert_array_equal(model.predict(Xte), ref.predict(Xte))
 
 
+@pytest.mark.slow
 def test_it_refits_what_negative_transfer_gap_fits():
     """validate_safe_transfer.py scores SafeTransfer as the arm it chose: same models."""
     Xs, ys, Xl, yl, Xu, Xte, _ = _problem(swapped=True, n_labeled=30)
@@ -112,6 +108,7 @@ def test_it_refits_what_negative_transfer_gap_fits():
             np.testing.assert_array_equal(model.estimator_.weights_, ref.estimator_.weights_)
 
 
+@pytest.mark.slow
 def test_cross_validation_is_the_one_should_transfer_runs_and_n_jobs_changes_nothing():
     Xs, ys, Xl, yl, Xu, _, _ = _problem(n_labeled=30)
     kw = dict(cv=4, n_repeats=2, confidence=0.8, random_state=3)
@@ -162,6 +159,7 @@ def test_failed_refit_keeps_the_previous_fit():
     assert model.choice_ == "target only"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("routing", [False, True])
 def test_grid_search_cross_validate_and_pipeline(routing):
     Xs, ys, Xl, yl, Xu, Xte, yte = _problem(swapped=True, n_labeled=90)
@@ -190,6 +188,7 @@ def test_grid_search_cross_validate_and_pipeline(routing):
     assert sklearn.get_config()["enable_metadata_routing"] == before
 
 
+@pytest.mark.slow
 def test_with_a_small_gated_deep_estimator():
     from skntl import DANN
 
@@ -227,6 +226,7 @@ def test_half_subsets_keep_every_class_and_all_other_rows():
     assert sorted(np.bincount(y[labeled].astype(int)).tolist()) == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_should_transfer_with_the_correction_doubles_the_fits_and_reports_both_sizes():
     Xs, ys, Xl, yl, Xu, _, _ = _problem(n_labeled=30)
     args = (LogisticRegression(), Xs, ys, Xl, yl, Xu)

@@ -7,13 +7,14 @@ SURF features (bundled with skntl) following the paper's protocol: the target
 is split 50/50 into train and test, every target-train row is unlabeled
 target data and L% = 10% of them are also labeled (``split_target``). Each
 method is compared with its own target-only twin A(∅, T) (``fit_target_only``,
-REFERENCE.md D16), which gives the negative transfer gap
+:ref:`decision D16 <decision-d16>`), which gives the negative transfer gap
 
     NTG = acc(A(∅, T)) − acc(A(S, T))     (positive = negative transfer).
 
 A plain logistic regression on source ∪ labeled target is shown for reference.
-The settings are REFERENCE.md D28's (TCA: linear kernel, 30 components, μ = 1;
-KMM: RBF kernel with the median heuristic, B = 1000, ε = (√n_s − 1)/√n_s).
+The settings are those of :ref:`decision D28 <decision-d28>` (TCA: linear
+kernel, 30 components, μ = 1; KMM: RBF kernel with the median heuristic,
+B = 1000, ε = (√n_s − 1)/√n_s).
 
 Run::
 

@@ -6,7 +6,7 @@ The paper's central experiment on two real tasks found offline:
 
 * Office-Caltech10 amazon → webcam, SURF features (bundled with skntl), with
   the default MLP;
-* digits MNIST → USPS at 32×32, with GTA's modified LeNet (REFERENCE.md §4.4).
+* digits MNIST → USPS at 32×32, with GTA's modified LeNet (:ref:`method-lenet`).
 
 The source is perturbed with ε_x = ε_y = 0.7 (``perturb_source``: 70% of the
 source inputs corrupted, 70% of the labels redrawn at random, independently),
@@ -16,13 +16,13 @@ the target is split 50/50 and L% = 10% of the target-train rows are labeled
 * DANN (eqs. 5–7), DANN_gate (skntl's gate; ``gate_variant="paper"`` gives
   the paper's eqs. 9–11), the oracle DANN that trains on the
   unperturbed source rows only (``sample_weight`` 0/1, Table 4), and
-* DANN_T, the target-only twin (``fit_target_only``, D16),
+* DANN_T, the target-only twin (``fit_target_only``, :ref:`decision D16 <decision-d16>`),
 
 with NTG = acc(DANN_T) − acc(method) (positive = negative transfer), and the
 mean gate weight ω that DANN_gate gives clean source rows and rows whose
 input, label or both were perturbed, relative to its mean over all source
 rows (skntl's gate normalises ω per batch, so only this relative weight
-counts in training) (REFERENCE.md D4).
+counts in training; the groups of :ref:`decision D4 <decision-d4>`).
 
 Run::
 
@@ -89,8 +89,9 @@ torch.set_num_threads(args.threads)
 # %%
 # Train DANN, DANN_gate, the oracle and the twin
 # ----------------------------------------------
-# One perturbation and one target split per seed (D2); the oracle gets
-# ``sample_weight`` 0 on every perturbed source row.
+# One perturbation and one target split per seed (:ref:`decision D2
+# <decision-d2>`); the oracle gets ``sample_weight`` 0 on every perturbed
+# source row.
 
 
 def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
@@ -100,7 +101,7 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
     for seed in range(seeds):
         Xl, yl, Xu, Xte, yte = split_target(Xt, yt, labeled_ratio, random_state=seed)
         Xp, yp, x_mask, y_mask = perturb_source(Xs, ys, eps, eps, random_state=seed)
-        perturbed = x_mask | y_mask  # D4
+        perturbed = x_mask | y_mask  # input or label perturbed
         base = clone(net).set_params(random_state=seed)
         models = {
             "DANN": clone(base).fit(Xp, yp, Xl, yl, Xu),
@@ -131,7 +132,7 @@ def run_task(name, Xs, ys, Xt, yt, net, seeds, eps, labeled_ratio):
         ntg = "" if m == "DANN_T" else f"{acc_t - np.mean(accs):6.1f}"
         print(f"  {m:<12} {np.mean(accs):7.1f} {np.std(accs, ddof=1) if seeds > 1 else 0:6.1f} "
               f"{ntg:>6}")
-    print("  mean ω / mean over the source (DANN_gate) by source group (D4): " + ", ".join(
+    print("  mean ω / mean over the source (DANN_gate) by source group: " + ", ".join(
         f"{group} {np.nanmean(values):.3f}" for group, values in omega.items()))
     return rows, omega
 

@@ -4,21 +4,22 @@ The six deep methods with and without the gate, in the Table 2 setting
 
 Every deep method of the paper — DANN, DAN, DeepCORAL, ADDA, PADA and GTA —
 trained on a perturbed source with and without the discriminator gate, next
-to its target-only twin (``fit_target_only``, D16), on two real tasks found
-offline:
+to its target-only twin (``fit_target_only``, :ref:`decision D16
+<decision-d16>`), on two real tasks found offline:
 
 * Office-Caltech10 amazon → webcam, SURF features (bundled with skntl), the
   default MLP;
 * digits MNIST → USPS at 32×32 with GTA's modified LeNet (a subsample, so
   that the twelve networks train in minutes on a CPU).
 
-The setting is Table 2's (REFERENCE.md §6): ε_x = ε_y = 0.7, L% = 10% of the
+The setting is Table 2's (:ref:`method-table2`): ε_x = ε_y = 0.7, L% = 10% of the
 target-train half labeled, at most 3 labels per class (``--max-per-class``).
 Each row prints the target-test accuracy of the method, of its gated version
 and of its twin, the two NTGs (acc(twin) − acc(method), positive = negative
 transfer), Δ = acc(gated) − acc(method), and the gate discriminator's mean
-output D on clean and on perturbed source rows (REFERENCE.md D4, D27: the
-quantity of Fig. 4(h); ω = D/(1−D), so a lower D means a lower weight).
+output D on clean and on perturbed source rows (:ref:`decisions D4
+<decision-d4>` and :ref:`D27 <decision-d27>`: the quantity of Fig. 4(h);
+ω = D/(1−D), so a lower D means a lower weight).
 
 Run::
 
@@ -110,7 +111,7 @@ def run_task(name, Xs, ys, Xt, yt, params, methods, seeds, eps, labeled_ratio, m
             Xt, yt, labeled_ratio, max_labeled_per_class=max_per_class, random_state=seed
         )
         Xp, yp, x_mask, y_mask = perturb_source(Xs, ys, eps, eps, random_state=seed)
-        perturbed = x_mask | y_mask  # D4
+        perturbed = x_mask | y_mask  # input or label perturbed
         for m in methods:
             net = METHODS[m](random_state=seed, **params)
             gated = clone(net).set_params(gate=True).fit(Xp, yp, Xl, yl, Xu)

@@ -2,11 +2,11 @@
 Negative transfer as the source degrades: grid search and ``should_transfer``
 =============================================================================
 
-The paper's characterization of negative transfer (Wang et al., 2019, §3):
-the same algorithm, the same target, a source of decreasing quality. Here the
-source is Office-Caltech10 caltech and the target amazon (SURF features,
-bundled), and the source labels are redrawn at random with probability
-ε_y (``PerturbedSource``).
+The paper's characterization of negative transfer (Wang et al., 2019, Sec. 3;
+:ref:`method-factors`): the same algorithm, the same target, a source of
+decreasing quality. Here the source is Office-Caltech10 caltech and the
+target amazon (SURF features, bundled), and the source labels are redrawn at
+random with probability ε_y (``PerturbedSource``).
 
 Two scikit-learn idioms measure the gap without touching the target test set:
 

@@ -1,5 +1,7 @@
 """A fixture results store written record by record (no fitting): known inputs for the tables."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -11,15 +13,11 @@ def _record(acc, **extra):
                 collapsed=bool(acc < 0.25), **extra)
 
 
-@pytest.fixture
-def fixture_store(tmp_path):
-    """DANN ± gate on two tasks, 2 ε × 2 L% × 3 seeds, twins, variants, oracle, Net_S/T.
-
-    Accuracies are drawn at random (seeded) so that every cell differs; the
-    tests recompute the expected table cells from these same numbers.
-    """
+@pytest.fixture(scope="session")
+def _fixture_store_file(tmp_path_factory):
+    """The store behind ``fixture_store``, written once: ~300 one-transaction writes take ~1 s."""
     rng = np.random.RandomState(0)
-    store = ResultsStore(tmp_path / "fixture.sqlite")
+    store = ResultsStore(tmp_path_factory.mktemp("fixture_store") / "fixture.sqlite")
     for task in ("surf:C->A", "decaf6:W->D"):
         for seed in range(3):
             for ratio in (0.1, 0.3):
@@ -42,4 +40,17 @@ def fixture_store(tmp_path):
                                 labeled_ratio=0.0, seed=seed), _record(rng.uniform(0.1, 0.5)))
     store.write(Run("surf:C->A", "DANN", "transfer", seed=9),
                 dict(status="error", error="Traceback...\nValueError: boom", host="test"))
-    return store
+    return store.path
+
+
+@pytest.fixture
+def fixture_store(_fixture_store_file, tmp_path):
+    """DANN ± gate on two tasks, 2 ε × 2 L% × 3 seeds, twins, variants, oracle, Net_S/T.
+
+    Accuracies are drawn at random (seeded) so that every cell differs; the
+    tests recompute the expected table cells from these same numbers. Each test
+    gets its own copy of the file (and its own empty artifacts folder) to write to.
+    """
+    path = tmp_path / "fixture.sqlite"
+    shutil.copyfile(_fixture_store_file, path)
+    return ResultsStore(path)

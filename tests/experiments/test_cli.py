@@ -19,6 +19,7 @@ eps = 0.5
 """
 
 
+@pytest.mark.slow  # a subprocess
 def test_console_script_is_installed():
     exe = shutil.which("skntl")
     assert exe is not None
@@ -33,6 +34,7 @@ def test_run_list_shows_the_bundled_specs(capsys):
         assert re.search(rf"^{name}\s+\d+ runs", out, re.M), name
 
 
+@pytest.mark.slow
 def test_run_then_dry_run_then_table(tmp_path, capsys):
     spec = tmp_path / "cli.toml"
     spec.write_text(SPEC)
@@ -57,6 +59,7 @@ def test_table_and_figure_errors_are_one_line(fixture_store, capsys, tmp_path):
     assert "bundled spec" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_figure_and_table_files(fixture_store, tmp_path, capsys):
     png = tmp_path / "f3.png"
     assert main(["figure", "3", str(fixture_store.path), "--task", "surf:C->A", "--eps", "0.3",
@@ -67,6 +70,7 @@ def test_figure_and_table_files(fixture_store, tmp_path, capsys):
     assert md.read_text().startswith("| task | L% |")
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_demo_prints_the_answer_and_writes_the_weights_png(tmp_path, capsys):
     out_dir = tmp_path / "demo"

@@ -11,6 +11,10 @@ from joblib import parallel_config
 
 from skntl.experiments import ResultsStore, expand_spec, load_results, run_spec
 
+# Each test runs a grid of real fits (subprocesses, a dask cluster): 1-12 s each.
+# test_cli.py::test_run_with_another_joblib_backend keeps a fast run of the runner.
+pytestmark = pytest.mark.slow
+
 # TCA fits on the smallest bundled SURF pairs (dslr 157 rows, webcam 295) take ~0.1 s each.
 QUICK = {"name": "quick", "seeds": 4, "params": {"TCA": {"n_components": 10}},
          "grid": [{"tasks": ["surf:D->W", "surf:W->D"], "methods": ["TCA"], "eps": 0.5}]}

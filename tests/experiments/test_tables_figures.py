@@ -107,6 +107,7 @@ def _png_ok(fig, path):
     assert image[..., :3].std() > 0.05
 
 
+@pytest.mark.slow
 def test_figure3_panels_have_the_papers_axes_and_curves(fixture_store, tmp_path):
     df = load_results(fixture_store.path)
     fig = plot_figure3(df, "surf:C->A", labeled_ratio=0.1, eps=0.3, cap_a=None)
@@ -137,6 +138,7 @@ def _fake_artifacts(store, df, rng):
                  features_source=rng.randn(n, 8), features_target=rng.randn(m, 8))
 
 
+@pytest.mark.slow
 def test_figure4_reads_artifacts_and_labels_its_panels(fixture_store, tmp_path):
     df = load_results(fixture_store.path)
     with pytest.raises(FileNotFoundError, match="artifacts = true"):
