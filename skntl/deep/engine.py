@@ -984,11 +984,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         Returns ``(ws, adv_weight)``: the classification weight of each source
         row (its sample weight times any class weight of
         :meth:`_source_row_weights`) and the weight of its adversarial term
-        (None: 1).
+        (either None: every row weighs 1).
         """
         self._set_training(True)
         clf_weight, adv_weight = self._source_row_weights(batch.ys)
-        ws = batch.ws if clf_weight is None else batch.ws * clf_weight
+        ws = batch.ws
+        if clf_weight is not None:
+            ws = clf_weight if ws is None else ws * clf_weight
         return ws, adv_weight
 
     def _encode_streams(self, encoder, *inputs):
@@ -1018,7 +1020,7 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
 
         ``fs`` and ``fl`` are the features of the batch's source and
         labeled-target rows (``fl`` None without them). ``ws`` weights each
-        source row (sample weights, times any class weight); ``omega`` (the
+        source row (sample weights, times any class weight; None: all 1); ``omega`` (the
         gate, detached) goes through :meth:`_gate_weights`, multiplies it, and
         the source term is scaled by ``gate_lambda``. The labeled target adds
         its own, unweighted by the gate. Both use the ``criterion``. Records
@@ -1035,10 +1037,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
                 self.module_.classifier(torch.cat([fs, fl])), [len(fs), len(fl)]
             )
             ce_l = self.criterion_(logits_l, batch.yl)
-            loss_l = (ce_l * batch.wl).mean()
+            loss_l = (ce_l if batch.wl is None else ce_l * batch.wl).mean()
         ce = self.criterion_(logits_s, batch.ys)
         record("clf_ce", (ce if fl is None else ce_l).mean().item())
-        ce_s = ce * ws
+        ce_s = ce if ws is None else ce * ws
         if omega is None:
             loss = ce_s.mean()
         else:

@@ -31,8 +31,8 @@ class TransferBatch(NamedTuple):
     """One training step's batches: source, unlabeled target, labeled target.
 
     The target parts are None when the fit has no such rows. ``ws`` and
-    ``wl`` are the rows' ``sample_weight``; labels are encoded as indices
-    into ``classes_``.
+    ``wl`` are the rows' ``sample_weight`` (None when every row of the fit
+    weighs 1); labels are encoded as indices into ``classes_``.
     """
 
     xs: torch.Tensor
@@ -55,11 +55,11 @@ class TransferBatch(NamedTuple):
 for _field, _doc in {
     "xs": "Source inputs.",
     "ys": "Source labels, encoded.",
-    "ws": "Source rows' sample weights.",
+    "ws": "Source rows' sample weights, or None when all are 1.",
     "xu": "Unlabeled-target inputs (every target row is one), or None.",
     "xl": "Labeled-target inputs, drawn with replacement, or None.",
     "yl": "Labeled-target labels, encoded, or None.",
-    "wl": "Labeled-target rows' sample weights, or None.",
+    "wl": "Labeled-target rows' sample weights, or None (none, or all 1).",
 }.items():
     getattr(TransferBatch, _field).__doc__ = _doc
 del _field, _doc
@@ -67,6 +67,12 @@ del _field, _doc
 
 def _rows(array, mask, dtype):
     return torch.as_tensor(np.asarray(array)[mask], dtype=dtype)
+
+
+def _weights(sample_weight, mask):
+    """Return the rows' weights as a tensor, or None when they are all 1 (nothing to weigh)."""
+    w = sample_weight[mask]
+    return None if np.all(w == 1) else torch.as_tensor(w, dtype=torch.float32)
 
 
 class TransferDataset(TorchDataset):
@@ -89,7 +95,8 @@ class TransferDataset(TorchDataset):
     Attributes
     ----------
     xs, ys, ws : torch.Tensor
-        The source stream: inputs, labels, weights (rows with positive weight).
+        The source stream: inputs, labels, weights (rows with positive
+        weight; ``ws`` is None when they all weigh 1).
     xu : torch.Tensor or None
         The unlabeled stream: the inputs of every target row, labeled or not.
     xl, yl, wl : torch.Tensor or None
@@ -108,13 +115,13 @@ class TransferDataset(TorchDataset):
         target = sd < 0  # every target row is an input of the unlabeled stream
         self.xs = _rows(X, source, torch.float32)
         self.ys = _rows(self.y, source, torch.int64)
-        self.ws = _rows(self.sample_weight, source, torch.float32)
+        self.ws = _weights(self.sample_weight, source)
         self.xu = _rows(X, target, torch.float32) if target.any() else None
         self.xl = self.yl = self.wl = None
         if labeled.any():
             self.xl = _rows(X, labeled, torch.float32)
             self.yl = _rows(self.y, labeled, torch.int64)
-            self.wl = _rows(self.sample_weight, labeled, torch.float32)
+            self.wl = _weights(self.sample_weight, labeled)
 
     def __len__(self):
         return len(self.sample_domain)
@@ -188,7 +195,7 @@ class StreamIterator:
             self._u_pos += len(chunk)
             size -= len(chunk)
             parts.append(chunk)
-        return torch.cat(parts)
+        return parts[0] if len(parts) == 1 else torch.cat(parts)
 
     def __iter__(self):
         d, bs, gen = self.dataset, self.batch_size, self.generator
@@ -200,5 +207,7 @@ class StreamIterator:
                 xu = d.xu[self._take_unlabeled(n_u, min(bs, n_u))]
             if n_l:
                 li = torch.randint(n_l, (bs,), generator=gen)
-                xl, yl, wl = d.xl[li], d.yl[li], d.wl[li]
-            yield TransferBatch(d.xs[idx], d.ys[idx], d.ws[idx], xu, xl, yl, wl).to(self.device)
+                xl, yl = d.xl[li], d.yl[li]
+                wl = None if d.wl is None else d.wl[li]
+            ws = None if d.ws is None else d.ws[idx]
+            yield TransferBatch(d.xs[idx], d.ys[idx], ws, xu, xl, yl, wl).to(self.device)

@@ -25,6 +25,7 @@ def test_streams_hold_the_right_rows():
     # every target row is an unlabeled input, whatever its weight or label
     np.testing.assert_array_equal(d.xu[:, 0].numpy(), np.arange(10, 18) * 2)
     np.testing.assert_array_equal(d.xl[:, 0].numpy(), [22, 24])
+    assert d.ws is None and d.wl is None  # the kept rows all weigh 1
     assert d.xs.dtype == torch.float32 and d.ys.dtype == torch.int64
     x, y = d[3]
     assert x.tolist() == [6.0, 7.0] and y == 0
@@ -54,7 +55,7 @@ def test_an_epoch_is_one_pass_over_the_source_and_repeatable():
     again = list(StreamIterator(d, 4, torch.Generator().manual_seed(0)))
     for a, b in zip(batches, again):
         for ta, tb in zip(a, b):
-            assert torch.equal(ta, tb)
+            assert (ta is None and tb is None) or torch.equal(ta, tb)
 
 
 def test_n_steps_runs_over_successive_permutations():
@@ -93,3 +94,16 @@ def test_batch_to_cpu_is_a_no_op_and_keeps_none():
         pytest.skip("moving a batch to another device needs a GPU")
     moved = b.to("cuda")
     assert moved.xs.is_cuda and moved.xu is None
+
+
+def test_unit_weights_are_left_out_and_other_weights_kept():
+    d = _dataset()
+    assert d.ws is None and d.wl is None  # every row weighs 1: nothing to multiply
+    batch = next(iter(StreamIterator(d, 4, torch.Generator().manual_seed(0))))
+    assert batch.ws is None and batch.wl is None
+    w = np.ones(18)
+    w[3], w[11] = 2.0, 0.5
+    d = _dataset(weights=w)
+    assert d.ws.tolist().count(2.0) == 1 and d.wl.tolist().count(0.5) == 1
+    batch = next(iter(StreamIterator(d, 4, torch.Generator().manual_seed(0))))
+    assert len(batch.ws) == 4 and len(batch.wl) == 4
