@@ -129,12 +129,6 @@ class TransferDataset(TorchDataset):
     def __getitem__(self, i):
         return torch.as_tensor(self.X[i], dtype=torch.float32), int(self.y[i])
 
-    def subset(self, rows):
-        """Return a dataset of the rows ``rows`` (indices into this one)."""
-        return type(self)(
-            self.X[rows], self.y[rows], self.sample_domain[rows], self.sample_weight[rows]
-        )
-
 
 class StreamIterator:
     """One epoch of :class:`TransferBatch` es sliced from a :class:`TransferDataset`.

@@ -83,12 +83,21 @@ class _Record(Callback):
         self.events.append(("epoch_end", None, None))
 
 
-class _CountingDataset(TransferDataset):
-    built = 0
+def _counting(base):
+    """Return a subclass of ``base`` counting its instances in ``built``."""
 
-    def __init__(self, *args, **kwargs):
-        type(self).built += 1
-        super().__init__(*args, **kwargs)
+    class Counting(base):
+        built = 0
+
+        def __init__(self, *args, **kwargs):
+            type(self).built += 1
+            super().__init__(*args, **kwargs)
+
+    return Counting
+
+
+_CountingDataset = _counting(TransferDataset)
+_CountingLoader = _counting(DataLoader)
 
 
 class _FirstRowsIterator(StreamIterator):
@@ -97,14 +106,6 @@ class _FirstRowsIterator(StreamIterator):
     def _source_batches(self, n_s):
         for _ in range(len(self)):
             yield torch.arange(min(self.batch_size, n_s))
-
-
-class _CountingLoader(DataLoader):
-    built = 0
-
-    def __init__(self, *args, **kwargs):
-        type(self).built += 1
-        super().__init__(*args, **kwargs)
 
 
 class _CountForwards(Callback):

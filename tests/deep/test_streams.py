@@ -38,12 +38,6 @@ def test_no_labeled_or_unlabeled_rows_give_none_streams():
     assert batch.xu is None and batch.xl is None and len(batch.xs) == 4
 
 
-def test_subset_keeps_the_chosen_rows():
-    d = _dataset()
-    sub = d.subset(np.arange(12))
-    assert len(sub) == 12 and len(sub.xs) == 10 and len(sub.xl) == 2 and len(sub.xu) == 2
-
-
 def test_an_epoch_is_one_pass_over_the_source_and_repeatable():
     d = _dataset()
     it = StreamIterator(d, 4, torch.Generator().manual_seed(0))
