@@ -14,9 +14,23 @@ discriminator's arithmetic).
 Run: ``python benchmarks/bench_dann.py [--repeats 5] [--threads 1]``. Each
 timing is the best of ``repeats`` runs, all interleaved in one process, and
 the ratios are what to read (absolute times drift on a shared machine).
+
+Wall-clock ratios move by about ±0.08 between runs on a shared VM. A count
+of the instructions executed does not: ``--callgrind raw`` (or ``dann``)
+warms up, then runs that loop once (3 epochs) with callgrind's
+instrumentation switched on, so that::
+
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/dev/null \
+        python benchmarks/bench_dann.py --callgrind dann
+
+prints the instructions of one DANN fit ("Collected"); divide by the same
+for ``raw``. This is what the framework's own work costs, without the
+machine's noise (it does not see cache or branch-prediction effects).
 """
 
 import argparse
+import os
+import subprocess
 import time
 
 import numpy as np
@@ -79,16 +93,37 @@ def skntl_fit(Xs, ys, Xt, yt, epochs, gate, n_labeled, disc_hidden):
     )
 
 
+def count_instructions(which, Xs, ys, Xt, yt, disc):
+    """Run one ``which`` loop between callgrind's instrumentation on and off."""
+    run = {
+        "raw": lambda: raw_loop(Xs, ys, Xt, EPOCHS, disc),
+        "dann": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0, disc),
+    }[which]
+    run()  # warm-up: lazy initialisation stays outside the count
+
+    def switch(state):
+        subprocess.run(["callgrind_control", "-i", state, str(os.getpid())],
+                       check=True, capture_output=True)
+
+    switch("on")
+    run()
+    switch("off")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--disc", type=int, nargs="+", default=None,
                         help="discriminator hidden widths (default: DANN's default)")
+    parser.add_argument("--callgrind", choices=["raw", "dann"], default=None,
+                        help="run one loop with callgrind's instrumentation on (see above)")
     args = parser.parse_args()
     disc = tuple(args.disc) if args.disc else DANN().discriminator_hidden
     torch.set_num_threads(args.threads)
     Xs, ys, Xt, yt = data()
+    if args.callgrind:
+        return count_instructions(args.callgrind, Xs, ys, Xt, yt, disc)
     runs = {
         "raw torch loop": lambda: raw_loop(Xs, ys, Xt, EPOCHS, disc),
         "DANN (no labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0, disc),

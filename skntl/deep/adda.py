@@ -295,8 +295,7 @@ class ADDA(TransferNet):
             omega = out.omega
             gan = self._inverted_gan_loss(fu, fl, batch.yl)
             loss = loss + out.loss + self.current_mu() * gan
-            self.history.record_batch("d_loss", out.loss.item())
-            self.history.record_batch("transfer_loss", gan.item())
+            self._record_batch(d_loss=out.loss.item(), transfer_loss=gan.item())
         clf, logits_s = self._classification_loss(batch, fs, fl, ws, omega)
         loss = loss + clf
         loss.backward()

@@ -914,6 +914,10 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         if training:
             self.n_iter_ += 1
 
+    def _record_batch(self, **values):
+        """Record ``values`` in the history row of the current batch (one lookup for all)."""
+        self.history[-1]["batches"][-1].update(values)
+
     #: Per-batch history entries whose epoch means are recorded; a method adds its own.
     _epoch_mean_keys = ("clf_loss", "clf_ce", "d_loss", "transfer_loss", "omega_mean")
 
@@ -1028,7 +1032,6 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
         unweighted loss on the labeled-target batch (on the source batch
         without labeled target), which the collapse check compares with chance.
         """
-        record = self.history.record_batch
         if fl is None:
             logits_s = self.module_.classifier(fs)
             loss_l = None
@@ -1039,16 +1042,21 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             ce_l = self.criterion_(logits_l, batch.yl)
             loss_l = (ce_l if batch.wl is None else ce_l * batch.wl).mean()
         ce = self.criterion_(logits_s, batch.ys)
-        record("clf_ce", (ce if fl is None else ce_l).mean().item())
         ce_s = ce if ws is None else ce * ws
+        records = {}
         if omega is None:
             loss = ce_s.mean()
         else:
-            record("omega_mean", omega.mean().item())
+            records["omega_mean"] = omega.mean().item()
             loss = self.gate_lambda * (self._gate_weights(omega) * ce_s).mean()
         if loss_l is not None:
             loss = loss + loss_l
-        record("clf_loss", loss.item())
+        records["clf_loss"] = loss.item()
+        if fl is None and ws is None and omega is None:
+            records["clf_ce"] = records["clf_loss"]  # the same mean
+        else:
+            records["clf_ce"] = (ce if fl is None else ce_l).detach().mean().item()
+        self._record_batch(**records)
         return loss, logits_s
 
     def train_step_single(self, batch, **fit_params):
@@ -1072,12 +1080,12 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
             )
             loss = out.loss
             omega = out.omega
-            self.history.record_batch("d_loss", out.loss.item())
+            self._record_batch(d_loss=out.loss.item())
         clf, logits_s = self._classification_loss(batch, fs, fl, ws, omega)
         extra = None if fu is None else self._transfer_loss(fs, fu, fl)
         if extra is not None:
             loss = extra if loss is None else loss + extra
-            self.history.record_batch("transfer_loss", extra.item())
+            self._record_batch(transfer_loss=extra.item())
         loss = clf if loss is None else loss + clf
         loss.backward()
         return {"loss": loss, "y_pred": logits_s}

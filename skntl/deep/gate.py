@@ -244,14 +244,8 @@ def gate_step(
             else inputs[name][1]
             for name, n in zip(needed, sizes)
         ])
-    target_all = torch.cat([
-        torch.full((n,), inputs[name][2], dtype=fs.dtype, device=fs.device)
-        for name, n in zip(needed, sizes)
-    ])
     z_all = discriminator(f_all, y_all)
-    logits = dict(zip(needed, torch.split(z_all, sizes)))
-    bce = F.binary_cross_entropy_with_logits(z_all, target_all, reduction="none")
-    bce = dict(zip(needed, torch.split(bce, sizes)))
+    logits = dict(zip(needed, torch.split(z_all, sizes) if len(needed) > 1 else (z_all,)))
 
     omega = None
     if omega_from is not None:
@@ -260,16 +254,25 @@ def gate_step(
     if omega_align and omega is not None:
         align_weight = _times_omega(source_weight, omega)
 
+    # Each trained term is the mean BCE of its rows (weighted for the source
+    # terms when weights are given), against a constant domain label.
     terms = {}
-    loss = fs.new_zeros(())
+    loss = None
     for name in needed:
-        if name in trained:
-            rows = bce[name]
+        if name not in trained:
+            continue
+        z = logits[name]
+        target = torch.full_like(z, inputs[name][2])
+        weight = None
+        if name.endswith("_source"):
             aligned = name == "marginal_source" and name in spec.adversarial
             weight = align_weight if aligned else source_weight
-            if weight is not None and name.endswith("_source"):
-                rows = rows * weight
-            term = rows.mean()
-            terms[name] = term.detach()
-            loss = loss + term
+        if weight is None:
+            term = F.binary_cross_entropy_with_logits(z, target)
+        else:
+            term = (F.binary_cross_entropy_with_logits(z, target, reduction="none") * weight).mean()
+        terms[name] = term.detach()
+        loss = term if loss is None else loss + term
+    if loss is None:
+        loss = fs.new_zeros(())
     return GateOutput(loss=loss, omega=omega, terms=terms)

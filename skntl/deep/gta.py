@@ -439,7 +439,5 @@ class GTA(TransferNet):
         if gate_loss is not None:
             logged.append(gate_loss.detach())
         values = torch.stack(logged).tolist()
-        record = self.history.record_batch
-        for name, value in zip(("d_loss", "g_loss", "aux_acc", "gate_loss"), values):
-            record(name, value)
+        self._record_batch(**dict(zip(("d_loss", "g_loss", "aux_acc", "gate_loss"), values)))
         return {"loss": loss, "y_pred": logits_s}
