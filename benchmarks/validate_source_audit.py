@@ -105,6 +105,14 @@ def _rule_counts(audit, positives, rows):
     return out
 
 
+def _positives(ys, yp, x_mask, y_mask, eps_y):
+    """The corrupted rows and the rows scored (labels redrawn to their own class: left out)."""
+    if eps_y > 0:
+        positives = y_mask & (yp != ys)
+        return positives, ~y_mask | positives
+    return x_mask.copy(), np.ones(len(ys), dtype=bool)
+
+
 def run_one(task, corruption, estimator, seed, eps_x, eps_y):
     torch.set_num_threads(1)
     Xs, ys, Xt, yt = load_task(task)
@@ -116,12 +124,7 @@ def run_one(task, corruption, estimator, seed, eps_x, eps_y):
         audit = audit_source(_estimator(estimator, seed), Xp, yp, Xt_l, yt_l, Xt_u)
         seconds = time.perf_counter() - t0
     collapsed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    if eps_y > 0:
-        positives = y_mask & (yp != ys)
-        rows = ~y_mask | positives  # labels redrawn to their own class: left out
-    else:
-        positives = x_mask.copy()
-        rows = np.ones(len(ys), dtype=bool)
+    positives, rows = _positives(ys, yp, x_mask, y_mask, eps_y)
     weight = audit["weight"].to_numpy()
     relative = audit["relative_weight"].to_numpy()
     rank = audit["rank"].to_numpy()
@@ -240,12 +243,7 @@ def run_score(task, corruption, estimator, seed, eps_x, eps_y):
         model = _estimator(estimator, seed).fit(Xp, yp, Xt_l, yt_l, Xt_u)
         audit = audit_source(model, Xp, yp, refit=False)
         scores = _scores(audit, model, Xp, yp, Xt_l, yt_l, seed)
-    if eps_y > 0:
-        positives = y_mask & (yp != ys)
-        rows = ~y_mask | positives
-    else:
-        positives = x_mask.copy()
-        rows = np.ones(len(ys), dtype=bool)
+    positives, rows = _positives(ys, yp, x_mask, y_mask, eps_y)
     return dict(
         task=task, corruption=corruption, estimator=estimator, seed=seed,
         auc={k: roc_auc_score(positives[rows], v[rows]) for k, v in scores.items()},
