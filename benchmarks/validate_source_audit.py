@@ -166,6 +166,9 @@ SCORES = (
     "source kNN agreement",
     "source CV + target agreement",
     "weight + source CV + target agreement",
+    # third round: the gate's label-conditional part, log ω(x, y) − log ω(x)
+    "conditional weight",
+    "conditional weight + target agreement",
 )
 
 
@@ -230,6 +233,15 @@ def _scores(audit, model, Xs, ys, Xt_l, yt_l, seed):
     out["source kNN agreement"] = -_knn_agreement(np.asarray(Xs, dtype=float), np.asarray(ys))
     out["source CV + target agreement"] = rank(-cv_p) + rank(-target_p)
     out["weight + source CV + target agreement"] = rank(base) + rank(-cv_p) + rank(-target_p)
+    conditional = base  # KMM has no discriminator: its weight
+    if hasattr(model, "_source_gate_logits") and audit.attrs["label_aware"]:
+        Xf = model._predict_input(Xs)
+        marginal = np.asarray(model._eval_chunks(
+            lambda xb: model._source_gate_logits(xb, None), Xf), dtype=float)
+        d = np.clip(audit["discriminator"].to_numpy(), 1e-12, 1 - 1e-12)
+        conditional = -(np.log(d) - np.log1p(-d) - marginal)
+    out["conditional weight"] = conditional
+    out["conditional weight + target agreement"] = rank(conditional) + rank(-target_p)
     return out
 
 
@@ -270,7 +282,10 @@ def report_score(rows, args, elapsed):
         "added after reading the first round's table (same tasks and seeds): the source "
         "CV agreement with `C=0.1`; **source kNN agreement**, the share of a row's 10 "
         "nearest source rows (standardised, Euclidean) that carry its label; and sums of "
-        "the percentile ranks of two or three scores.",
+        "the percentile ranks of two or three scores. A third round: **conditional "
+        "weight**, the gate's joint logit minus its marginal logit on the same row, "
+        "log ω(x, y) − log ω(x): the label's part of ω with the input's part taken out "
+        "(KMM: its weight).",
         "",
         "Selection rule, written before the runs: the candidate with the highest *smallest* "
         "cell over DANN_gate's (task, corruption) cells; within 0.01 of it, the one with "
