@@ -54,6 +54,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 from skorch import NeuralNetClassifier
+from skorch.callbacks import PrintLog
 from skorch.dataset import Dataset, unpack_data
 from skorch.utils import is_dataset
 from torch import nn
@@ -83,6 +84,21 @@ def _softmax(logits):
 
 def _identity(logits):
     return logits
+
+class _PrintLog(PrintLog):
+    """skorch's ``PrintLog``, without building the table nobody sees.
+
+    ``PrintLog`` formats the epoch's table even when ``verbose=0`` and its
+    sink is ``print`` (which then prints nothing); this one skips the
+    formatting in that case and otherwise behaves as ``PrintLog``.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.sink is print and not net.verbose:
+            self.first_iteration_ = False  # as PrintLog: the header went to the silent sink
+            return
+        super().on_epoch_end(net, **kwargs)
+
 
 class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     """Base class of the deep transfer methods (a skorch ``NeuralNetClassifier``).
@@ -893,6 +909,13 @@ class TransferNet(TransferMixin, TransformerMixin, NeuralNetClassifier):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Return the criterion's mean over the rows (logits ``y_pred``, encoded ``y_true``)."""
         return self.criterion_(y_pred, y_true).mean()
+
+    @property
+    def _default_callbacks(self):
+        # skorch's defaults (same names, so ``callbacks__print_log__*`` works),
+        # with a PrintLog that skips its table when it would print nothing.
+        return [(name, _PrintLog() if name == "print_log" else callback)
+                for name, callback in super()._default_callbacks]
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         """Start the step count that drives the schedules."""

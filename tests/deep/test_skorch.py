@@ -458,3 +458,14 @@ def test_gate_settings_without_a_gate_warn(data):
         warnings.simplefilter("ignore", ConvergenceWarning)
         DANN(**SMALL, gate=True, gate_lambda=0.5).fit(Xs, ys, Xl, yl, Xu)
         DANN(**SMALL).fit(Xs, ys, Xt_u=Xu)
+
+
+def test_print_log_is_silent_at_verbose_0_and_still_feeds_a_custom_sink(data, capsys):
+    capsys.readouterr()
+    _fit(DANN, data, verbose=0)
+    assert capsys.readouterr().out == ""
+    lines = []
+    net = _fit(DANN, data, verbose=0, callbacks__print_log__sink=lines.append)
+    # as skorch's PrintLog: header, rule, then one row per epoch
+    assert len(lines) == 2 + SMALL["max_epochs"]
+    assert "train_loss" in lines[0] and len(net.history) == SMALL["max_epochs"]
