@@ -39,8 +39,8 @@ class SafeTransfer(
       model A(S, T) (``choice_ = "transfer"``);
     * it lies above 0 → the target-only twin A(∅, T), the same algorithm
       with the labeled target as its only labeled data (``"target only"``);
-    * it contains 0 → ``fallback`` decides; by default the model with the
-      better cross-validated accuracy.
+    * it contains 0 → ``fallback`` decides; by default the target-only
+      model: the source is used only when the folds show that it helps.
 
     With fewer labeled target rows than ``cv`` nothing can be
     cross-validated; then the transfer model is used, since a target-only
@@ -61,8 +61,11 @@ class SafeTransfer(
     ----------
     estimator : estimator object
         A skntl estimator or a scikit-learn classifier. Cloned, never modified.
-    confidence : float in (0, 1), default=0.9
-        Confidence level of the interval on the negative transfer gap.
+    confidence : float in (0, 1), default=0.6
+        Confidence level of the interval on the negative transfer gap. With
+        the default ``fallback``, the transfer model is chosen only when the
+        interval lies below 0, so a higher level uses the source less often:
+        fewer losses to a harmful source, more missed gains from a useful one.
     cv : int, default=3
         Number of folds over the labeled target rows.
     n_repeats : int, default=1
@@ -76,10 +79,10 @@ class SafeTransfer(
         curve (see :func:`~skntl.metrics.should_transfer`), at twice the cost.
         On our development tasks it did not lower the regret, so it is off
         by default.
-    fallback : {"better_mean", "transfer", "target only"}, default="better_mean"
-        The model used when the interval contains 0: the one with the better
-        cross-validated mean (the sign of ``ntg_``), the transfer model, or
-        the target-only model.
+    fallback : {"target only", "transfer", "better_mean"}, default="target only"
+        The model used when the interval contains 0: the target-only model,
+        the transfer model, or the one with the better cross-validated mean
+        (the sign of ``ntg_``, whatever ``confidence``).
     random_state : int, RandomState instance or None, default=None
         Controls the folds and the half-size subsets; the wrapped estimator
         keeps its own ``random_state``.
@@ -147,11 +150,11 @@ class SafeTransfer(
         self,
         estimator,
         *,
-        confidence=0.9,
+        confidence=0.6,
         cv=3,
         n_repeats=1,
         correction=None,
-        fallback="better_mean",
+        fallback=TARGET_ONLY,
         random_state=None,
         n_jobs=None,
     ):

@@ -84,6 +84,17 @@ def test_fallback_decides_when_the_interval_contains_zero(fallback):
     np.testing.assert_array_equal(model.predict(Xte), inner.predict(Xte))
 
 
+def test_by_default_the_source_is_used_only_when_the_interval_shows_it_helps():
+    # a source that equals the target distribution: the 60% interval contains 0
+    Xs, ys, Xl, yl, Xu, Xte, _ = _problem(seed=3, n_labeled=30)
+    model = SafeTransfer(LogisticRegression(), random_state=0).fit(Xs, ys, Xl, yl, Xu)
+    assert model.ntg_ < 0 < model.ntg_ci_[1]  # the better mean would have transferred
+    assert (model.choice_, model.decision_) == ("target only", "fallback")
+    wider = SafeTransfer(LogisticRegression(), confidence=0.9, random_state=0)
+    low, high = wider.fit(Xs, ys, Xl, yl, Xu).ntg_ci_
+    assert low < model.ntg_ci_[0] and model.ntg_ci_[1] < high
+
+
 @pytest.mark.parametrize("n_labeled", [0, 2])
 def test_too_few_labels_to_cross_validate_transfers(n_labeled):
     Xs, ys, Xl, yl, Xu, Xte, _ = _problem(n_labeled=n_labeled)
