@@ -67,6 +67,12 @@ printed every candidate's test numbers together with the selection, so they were
 seen before this amendment; the amendment follows from the development numbers
 alone (``select_round2(dev, testable_only=True)``).
 
+Added after round 2's adoption, used by no selection: ``--dev-dann`` runs the
+development cells with ``DANN(gate=True)`` too (seeds 0-2, both label counts), so
+that a later round has development evidence for the deep estimator; ``--round 2``
+reports every candidate on them. Every selection above reads the KMM development
+cells only.
+
 Run (resumable: finished cells are kept in the ``--rows`` JSON-lines file)::
 
     SKNTL_DATA=/path/to/shared/data python benchmarks/validate_safe_transfer.py --n-jobs 2
@@ -102,8 +108,9 @@ DEFAULT_CANDIDATE = ("learning_curve", "transfer")
 SELECTED = (None, "better_mean")
 
 
-def _cells(n_test_seeds, n_dev_seeds):
-    """Cells in run order: KMM development, KMM test, DANN test (seed-major)."""
+def _cells(n_test_seeds, n_dev_seeds, dev_estimators=("KMM",)):
+    """Cells in run order: KMM development, KMM test, DANN test (seed-major), then the
+    development cells of any other ``dev_estimators`` (``--dev-dann``)."""
     cells = []
     for seed, task, eps, ratio in product(range(n_dev_seeds), DEV_TASKS, EPS, RATIOS):
         cells.append(("dev", task, "KMM", eps, ratio, seed))
@@ -111,6 +118,10 @@ def _cells(n_test_seeds, n_dev_seeds):
         cells.append(("test", task, "KMM", eps, ratio, seed))
     for seed, task, eps, ratio in product(range(n_test_seeds), TEST_TASKS, EPS, RATIOS):
         cells.append(("test", task, "DANN_gate", eps, ratio, seed))
+    for name in dev_estimators:
+        if name != "KMM":
+            for seed, task, eps, ratio in product(range(n_dev_seeds), DEV_TASKS, EPS, RATIOS):
+                cells.append(("dev", task, name, eps, ratio, seed))
     return cells
 
 
@@ -222,7 +233,7 @@ def _pp(x):
 
 
 def report(rows, args, elapsed=None):
-    dev = [r for r in rows if r["split"] == "dev"]
+    dev = [r for r in rows if r["split"] == "dev" and r["estimator"] == "KMM"]
     test = [r for r in rows if r["split"] == "test"]
     chosen, scores = select(dev) if dev else (SELECTED, {})
     if dev and chosen != SELECTED:
@@ -249,7 +260,7 @@ def report(rows, args, elapsed=None):
         f"Cells finished: {len(dev)} development (KMM), {len(test)} test "
         f"({sum(r['estimator'] == 'KMM' for r in test)} KMM, "
         f"{sum(r['estimator'] == 'DANN_gate' for r in test)} DANN_gate) of "
-        f"{len(_cells(args.seeds, args.dev_seeds))} planned.",
+        f"{len(_cells(args.seeds, args.dev_seeds, _dev_estimators(args)))} planned.",
         "",
         "## Selection on the development tasks (KMM)",
         "",
@@ -331,7 +342,8 @@ def select_round2(dev_rows, testable_only=False):
 
 
 def report_round2(rows):
-    dev = [r for r in rows if r["split"] == "dev"]
+    dev = [r for r in rows if r["split"] == "dev" and r["estimator"] == "KMM"]
+    dev_dann = [r for r in rows if r["split"] == "dev" and r["estimator"] == "DANN_gate"]
     test = [r for r in rows if r["split"] == "test"]
     selected, dev_scores = select_round2(dev)
     chosen, _ = select_round2(dev, testable_only=True)
@@ -358,6 +370,19 @@ def report_round2(rows):
     lines += ["", f"Selected by the rule: {_name(selected)}. Adopted (the rule over the "
               f"candidates the test cells can answer; see the amendment in the docstring): "
               f"{_name(chosen)}. These are `SafeTransfer`'s defaults.", ""]
+    if dev_dann:
+        seeds = sorted({r["seed"] for r in dev_dann})
+        lines += [
+            f"## Development tasks with DANN_gate (seeds {', '.join(map(str, seeds))}; "
+            f"{len(dev_dann)} cells, run after round 2's adoption, used by no selection)",
+            "", "| candidate | mean regret | mean NTG | worst L%=30 cell NTG | chose transfer |",
+            "|---|---|---|---|---|"]
+        for c in ROUND2:
+            v = _scores(dev_dann, c)
+            mark = " **← adopted**" if c == chosen else ""
+            lines.append(f"| {_name(c)}{mark} | {100 * v['regret']:.2f} | {_pp(v['ntg'])} | "
+                         f"{100 * v['worst30']:+.2f} | {v['transfer']}/{v['n']} |")
+        lines.append("")
     for name in ("DANN_gate", "KMM"):
         sub = [r for r in test if r["estimator"] == name]
         if sub:
@@ -435,6 +460,10 @@ def _test_section(sub, name, chosen):
     return lines
 
 
+def _dev_estimators(args):
+    return ("KMM", "DANN_gate") if args.dev_dann else ("KMM",)
+
+
 def _load(path):
     rows = {}
     if os.path.exists(path):
@@ -450,6 +479,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="test seeds (default 5)")
     parser.add_argument("--dev-seeds", type=int, default=3)
+    parser.add_argument("--dev-dann", action="store_true",
+                        help="also run the development cells with DANN_gate (after round 2)")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--rows", default=DEFAULT_ROWS)
     parser.add_argument("--out", default=DEFAULT_OUT)
@@ -467,7 +498,8 @@ def main():
         return
     if not args.report_only:
         done = _load(args.rows)
-        todo = [c for c in _cells(args.seeds, args.dev_seeds) if _key(c) not in done]
+        cells = _cells(args.seeds, args.dev_seeds, _dev_estimators(args))
+        todo = [c for c in cells if _key(c) not in done]
         print(f"{len(done)} cells done, {len(todo)} to run", flush=True)
         os.makedirs(os.path.dirname(args.rows), exist_ok=True)
         with open(args.rows, "a") as fh:
