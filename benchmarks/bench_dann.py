@@ -26,6 +26,8 @@ instrumentation switched on, so that::
 prints the instructions of one DANN fit ("Collected"); divide by the same
 for ``raw``. This is what the framework's own work costs, without the
 machine's noise (it does not see cache or branch-prediction effects).
+``raw-dann-ops`` is the raw loop doing DANN's own tensor operations (see
+``raw_loop``): what those cost apart from the framework.
 """
 
 import argparse
@@ -53,7 +55,15 @@ def data(seed=0):
     return Xs, ys, Xt, yt
 
 
-def raw_loop(Xs, ys, Xt, epochs, disc_hidden):
+def raw_loop(Xs, ys, Xt, epochs, disc_hidden, dann_ops=False):
+    """The raw loop; ``dann_ops`` does each step with DANN's own tensor operations.
+
+    Those are: the features split and concatenated again for D, D's logits
+    split per term, one BCE per term against a ``full_like`` target, a
+    per-row cross-entropy and its mean, and the three ``.item()`` reads of
+    the recorded losses. The difference to the plain raw loop is what those
+    operations cost, apart from the framework around them.
+    """
     torch.manual_seed(0)
     feat = nn.Sequential(nn.Linear(D_IN, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU())
     clf = nn.Linear(64, 10)
@@ -76,13 +86,26 @@ def raw_loop(Xs, ys, Xt, epochs, disc_hidden):
             j = perm_t[k * BATCH:(k + 1) * BATCH]
             mu = 2 / (1 + np.exp(-10 * it / total)) - 1
             f = feat(torch.cat([xs[i], xt[j]]))
-            fs = f[:len(i)]
-            loss = F.cross_entropy(clf(fs), ys_t[i])
-            z = disc(grad_reverse(f, mu)).squeeze(1)
-            loss = loss + F.binary_cross_entropy_with_logits(z, dom[:len(f)])
+            if dann_ops:
+                fs, fu = torch.split(f, [len(i), len(j)])
+                zu, zs = torch.split(disc(grad_reverse(torch.cat([fu, fs]), mu)).squeeze(1),
+                                     [len(j), len(i)])
+                loss = (F.binary_cross_entropy_with_logits(zu, torch.full_like(zu, 1.0))
+                        + F.binary_cross_entropy_with_logits(zs, torch.full_like(zs, 0.0)))
+                loss.item()
+                clf_loss = F.cross_entropy(clf(fs), ys_t[i], reduction="none").mean()
+                clf_loss.item()
+                loss = loss + clf_loss
+            else:
+                fs = f[:len(i)]
+                loss = F.cross_entropy(clf(fs), ys_t[i])
+                z = disc(grad_reverse(f, mu)).squeeze(1)
+                loss = loss + F.binary_cross_entropy_with_logits(z, dom[:len(f)])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            if dann_ops:
+                loss.item()
             it += 1
 
 
@@ -97,6 +120,7 @@ def count_instructions(which, Xs, ys, Xt, yt, disc):
     """Run one ``which`` loop between callgrind's instrumentation on and off."""
     run = {
         "raw": lambda: raw_loop(Xs, ys, Xt, EPOCHS, disc),
+        "raw-dann-ops": lambda: raw_loop(Xs, ys, Xt, EPOCHS, disc, dann_ops=True),
         "dann": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 0, disc),
     }[which]
     run()  # warm-up: lazy initialisation stays outside the count
@@ -116,7 +140,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--disc", type=int, nargs="+", default=None,
                         help="discriminator hidden widths (default: DANN's default)")
-    parser.add_argument("--callgrind", choices=["raw", "dann"], default=None,
+    parser.add_argument("--callgrind", choices=["raw", "raw-dann-ops", "dann"], default=None,
                         help="run one loop with callgrind's instrumentation on (see above)")
     args = parser.parse_args()
     disc = tuple(args.disc) if args.disc else DANN().discriminator_hidden
