@@ -77,8 +77,8 @@ class SafeTransfer(
         ``"learning_curve"`` also fits each fold on about half its labels and
         carries the fold's gap to the full count along a log-linear learning
         curve (see :func:`~skntl.metrics.should_transfer`), at twice the cost.
-        On our development tasks it did not lower the regret, so it is off
-        by default.
+        On our development tasks it did not lower the regret reliably (see
+        the User Guide), so it is off by default.
     fallback : {"target only", "transfer", "better_mean"}, default="target only"
         The model used when the interval contains 0: the target-only model,
         the transfer model, or the one with the better cross-validated mean

@@ -85,6 +85,7 @@ def _softmax(logits):
 def _identity(logits):
     return logits
 
+
 class _PrintLog(PrintLog):
     """skorch's ``PrintLog``, without building the table nobody sees.
 
