@@ -13,7 +13,9 @@ discriminator's arithmetic).
 
 Run: ``python benchmarks/bench_dann.py [--repeats 5] [--threads 1]``. Each
 timing is the best of ``repeats`` runs, all interleaved in one process, and
-the ratios are what to read (absolute times drift on a shared machine).
+the ratios are what to read (absolute times drift on a shared machine). The
+DANN / raw ratio is also given per repeat (DANN runs right after the raw
+loop), as a median and quartiles: with many repeats, the steadier number.
 
 Wall-clock ratios move by about ±0.08 between runs on a shared VM. A count
 of the instructions executed does not: ``--callgrind raw`` (or ``dann``)
@@ -155,20 +157,25 @@ def main():
         "DANN (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, False, 200, disc),
         "DANN_gate (200 labels)": lambda: skntl_fit(Xs, ys, Xt, yt, EPOCHS, True, 200, disc),
     }
-    best = dict.fromkeys(runs, np.inf)
+    times = {name: [] for name in runs}
     for fn in runs.values():  # warm-up
         fn()
     for _ in range(args.repeats):
         for name, fn in runs.items():
             t0 = time.perf_counter()
             fn()
-            best[name] = min(best[name], (time.perf_counter() - t0) / EPOCHS)
+            times[name].append((time.perf_counter() - t0) / EPOCHS)
+    best = {name: min(t) for name, t in times.items()}
+    # each repeat runs DANN right after the raw loop: their ratio shares that moment's load
+    paired = np.asarray(times["DANN (no labels)"]) / np.asarray(times["raw torch loop"])
+    q1, median, q3 = np.percentile(paired, [25, 50, 75])
     print(f"torch {torch.__version__}, {args.threads} thread(s), best of {args.repeats}, "
           f"discriminator 64-{'-'.join(map(str, disc))}-1")
     for name, t in best.items():
         print(f"  {name:<24} {t * 1000:7.1f} ms/epoch")
     print(f"DANN / raw loop           {best['DANN (no labels)'] / best['raw torch loop']:.2f}x"
           "  (target <= 1.3)")
+    print(f"  paired, per repeat      median {median:.2f}x, quartiles {q1:.2f}-{q3:.2f}x")
     print(f"DANN_gate / DANN          "
           f"{best['DANN_gate (no labels)'] / best['DANN (no labels)']:.2f}x  (target <= 1.25)")
     print(f"  with 200 target labels  "
