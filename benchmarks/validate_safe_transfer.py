@@ -324,6 +324,17 @@ def _scores(rows, candidate):
                 transfer=sum(r["choice"] == "transfer" for r in ev), n=len(ev))
 
 
+def _feasible(score):
+    """Round 2's feasibility: the issue's average targets (regret ≤ 1.5 pp, mean NTG ≤ 0)."""
+    return score["regret"] <= 0.015 and score["ntg"] <= 0
+
+
+def _score_cells(score):
+    """The table cells of one candidate's ``_scores``: regret, NTG, worst cell, choices."""
+    return (f"{100 * score['regret']:.2f} | {_pp(score['ntg'])} | "
+            f"{100 * score['worst30']:+.2f} | {score['transfer']}/{score['n']}")
+
+
 def select_round2(dev_rows, testable_only=False):
     """Round 2's selection rule (module docstring); returns (candidate, scores).
 
@@ -332,7 +343,7 @@ def select_round2(dev_rows, testable_only=False):
     """
     pool = [c for c in ROUND2 if c[0] is None] if testable_only else ROUND2
     scores = {c: _scores(dev_rows, c) for c in ROUND2}
-    feasible = [c for c in pool if scores[c]["regret"] <= 0.015 and scores[c]["ntg"] <= 0]
+    feasible = [c for c in pool if _feasible(scores[c])]
     if not feasible:
         return ROUND2[0], scores
     best_worst = min(scores[c]["worst30"] for c in feasible)
@@ -360,13 +371,11 @@ def report_round2(rows):
         "|---|---|---|---|---|---|",
     ]
     for c in ROUND2:
-        v = dev_scores[c]
-        ok = v["regret"] <= 0.015 and v["ntg"] <= 0
         mark = {selected: " **← selected**", chosen: " **← adopted**"}.get(c, "")
         if c == selected == chosen:
             mark = " **← selected, adopted**"
-        lines.append(f"| {_name(c)}{mark} | {100 * v['regret']:.2f} | {_pp(v['ntg'])} | "
-                     f"{_pp(v['worst30'])} | {v['transfer']}/{v['n']} | {'yes' if ok else 'no'} |")
+        ok = "yes" if _feasible(dev_scores[c]) else "no"
+        lines.append(f"| {_name(c)}{mark} | {_score_cells(dev_scores[c])} | {ok} |")
     lines += ["", f"Selected by the rule: {_name(selected)}. Adopted (the rule over the "
               f"candidates the test cells can answer; see the amendment in the docstring): "
               f"{_name(chosen)}. These are `SafeTransfer`'s defaults.", ""]
@@ -378,10 +387,8 @@ def report_round2(rows):
             "", "| candidate | mean regret | mean NTG | worst L%=30 cell NTG | chose transfer |",
             "|---|---|---|---|---|"]
         for c in ROUND2:
-            v = _scores(dev_dann, c)
             mark = " **← adopted**" if c == chosen else ""
-            lines.append(f"| {_name(c)}{mark} | {100 * v['regret']:.2f} | {_pp(v['ntg'])} | "
-                         f"{100 * v['worst30']:+.2f} | {v['transfer']}/{v['n']} |")
+            lines.append(f"| {_name(c)}{mark} | {_score_cells(_scores(dev_dann, c))} |")
         lines.append("")
     for name in ("DANN_gate", "KMM"):
         sub = [r for r in test if r["estimator"] == name]
@@ -394,10 +401,8 @@ def report_round2(rows):
         sub = [r for r in test if r["estimator"] == name]
         for c in ROUND2:
             v = _scores(sub, c)
-            if not v["n"]:
-                continue
-            lines.append(f"| {name} | {_name(c)} | {100 * v['regret']:.2f} | {_pp(v['ntg'])} | "
-                         f"{_pp(v['worst30'])} | {v['transfer']}/{v['n']} |")
+            if v["n"]:
+                lines.append(f"| {name} | {_name(c)} | {_score_cells(v)} |")
     return "\n".join(lines) + "\n"
 
 
