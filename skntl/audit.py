@@ -4,23 +4,30 @@ A transfer method that re-weights the source — the discriminator gate of the
 deep methods, or KMM — learns one weight per source row. A low weight says
 "this row does not look like target data": its input, its label or the pair
 is implausible for the target. :func:`audit_source` turns those weights into
-a table with one row per source row, :func:`audit_summary` summarises it per
-class (or per any other grouping) and :func:`plot_source_audit` draws the
-weights, so that a user can look at the rows the method distrusts before
-deciding what to do with them.
+a table with one row per source row, next to a second opinion that needs no
+transfer method: how well each row's label agrees with a classifier that
+did not see the row (its *label agreement*). :func:`audit_summary`
+summarises the table per class (or per any other grouping) and
+:func:`plot_source_audit` draws the weights, so that a user can look at the
+rows that are most likely wrong before deciding what to do with them.
 """
 
 import sys
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._data import _as_array
+from ._data import _as_array, pack
 from .base import _check_estimator_instance
 from .conventional.kmm import KMM
 from .utils._param_validation import HasMethods, Interval, StrOptions, validate_params
@@ -28,7 +35,17 @@ from .utils._param_validation import HasMethods, Interval, StrOptions, validate_
 __all__ = ["audit_source", "audit_summary", "plot_source_audit"]
 
 #: Columns of the frame :func:`audit_source` returns, in order.
-COLUMNS = ("label", "weight", "relative_weight", "discriminator", "rank", "suspect")
+COLUMNS = (
+    "label",
+    "weight",
+    "relative_weight",
+    "discriminator",
+    "agreement",
+    "rank",
+    "suspect",
+)
+#: Folds of the out-of-fold label-agreement classifiers (fewer when a class is smaller).
+_AGREEMENT_FOLDS = 5
 
 _SUPPORTED = (
     "a skntl deep estimator with gate=True (DANN, DAN, DeepCORAL, ADDA, PADA or GTA) or skntl.KMM"
@@ -110,6 +127,91 @@ def _source_weights(model, kind, Xs, ys):
     return np.asarray(omega, dtype=np.float64), np.asarray(d, dtype=np.float64), label_aware
 
 
+# ------------------------------------------------------------------ label agreement
+
+
+def _given_label_proba(proba, classes, y):
+    """Probability each row's own label receives (0 for a class the model never saw)."""
+    column = {c: i for i, c in enumerate(classes)}
+    idx = np.array([column.get(v, -1) for v in y], dtype=np.int64)
+    picked = proba[np.arange(len(y)), np.maximum(idx, 0)]
+    return np.where(idx >= 0, picked, 0.0)
+
+
+def _out_of_fold_proba(X, y, splits, *, keep=None, extra=None):
+    """Return, per row, the probability of its label under a classifier not fitted on it.
+
+    The classifier of a fold is fitted on the other folds' rows (only those
+    in ``keep``) and the rows ``extra``.
+    """
+    n_classes = len(np.unique(y))
+    p = np.empty(len(y), dtype=np.float64)
+    for train, test in splits:
+        if keep is not None:
+            train = train[keep[train]]
+        X_fit, y_fit = X[train], y[train]
+        if extra is not None:
+            X_fit = np.concatenate([X_fit, extra[0]])
+            y_fit = np.concatenate([y_fit, extra[1]])
+        seen = np.unique(y_fit)
+        if len(seen) == 0:  # nothing to learn from: every label equally likely
+            p[test] = 1.0 / n_classes
+        elif len(seen) == 1:
+            p[test] = (y[test] == seen[0]).astype(np.float64)
+        else:
+            clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
+            clf.fit(X_fit, y_fit)
+            p[test] = _given_label_proba(clf.predict_proba(X[test]), clf.classes_, y[test])
+    return p
+
+
+def _agreement_features(model, X):
+    """Return the 2-D features of the agreement classifiers.
+
+    The inputs, or for images the fitted deep model's features F(x) (a
+    linear model on pixels learns little).
+    """
+    if X.ndim == 2:
+        return np.asarray(X, dtype=np.float64)
+    return np.asarray(model.transform(X), dtype=np.float64)
+
+
+def _label_agreement(model, Xs, ys, Xt_l, yt_l, random_state):
+    """Return each source row's label agreement (see audit_source's Notes)."""
+    X = _agreement_features(model, check_array(Xs, allow_nd=True, input_name="Xs"))
+    extra = None
+    if Xt_l is not None:
+        extra = (_agreement_features(model, Xt_l), yt_l)
+    _, counts = np.unique(ys, return_counts=True)
+    n_splits = min(_AGREEMENT_FOLDS, max(2, int(counts.min())))
+    with warnings.catch_warnings():
+        # a class smaller than the folds, a solver stopped at max_iter: the
+        # score is an order of rows, and these change it little
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if len(ys) < 2:
+            splits = [(np.array([], dtype=np.int64), np.arange(len(ys)))]
+        else:
+            folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+            splits = list(folds.split(X, ys))
+        # first pass: the plain source classifier, out of fold
+        first = _out_of_fold_proba(X, ys, splits)
+        # second pass: refitted on the half of each training fold the first
+        # pass agrees with most, plus the labeled target rows (clean labels)
+        keep = first >= np.median(first)
+        return _out_of_fold_proba(X, ys, splits, keep=keep, extra=extra)
+
+
+def _check_labeled_target(Xs, ys, Xt_l, yt_l):
+    """Return the labeled target rows as finite numeric arrays, or ``(None, None)``."""
+    # the data contract's checks: both or neither, lengths, shapes, label kinds
+    pack(Xs, ys, Xt_l, yt_l)
+    if Xt_l is None or len(Xt_l) == 0:
+        return None, None
+    Xt_l = check_array(_as_array(Xt_l, "Xt_l"), allow_nd=True, input_name="Xt_l")
+    return Xt_l, column_or_1d(_as_array(yt_l, "yt_l"))
+
+
 # ------------------------------------------------------------------ the audit
 
 
@@ -123,11 +225,25 @@ def _source_weights(model, kind, Xs, ys):
         "Xt_u": ["array-like", None],
         "fraction": [Interval(Real, 0, 1, closed="both")],
         "refit": [StrOptions({"auto"}), "boolean"],
+        "order": [StrOptions({"agreement", "weight"})],
+        "random_state": ["random_state"],
     },
     prefer_skip_nested_validation=False,
 )
-def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction=0.1, refit="auto"):
-    """Tabulate the weight a transfer method gives each source row.
+def audit_source(
+    estimator,
+    Xs,
+    ys,
+    Xt_l=None,
+    yt_l=None,
+    Xt_u=None,
+    *,
+    fraction=0.1,
+    refit="auto",
+    order="agreement",
+    random_state=None,
+):
+    """Tabulate which source rows a transfer method distrusts, and which look mislabeled.
 
     Methods that re-weight the source learn one weight per source row: the
     discriminator gate of skntl's deep methods (``gate=True``) learns
@@ -136,7 +252,11 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
     source's input distribution to the target's. A row with a low weight is
     one the method distrusts. This function fits the method (or takes it
     fitted), reads the weights and returns them as a table, one row per
-    source row, with a rank (1 = most suspicious) and a ``suspect`` flag.
+    source row. Next to them it puts each row's *label agreement*: the
+    probability of the row's own label under a classifier that did not see
+    the row. The rows are ranked (1 = most suspicious) by the agreement or
+    by the weight (``order``), and the lowest ``fraction`` are flagged as
+    suspects.
 
     Read more in the :ref:`User Guide <audit>`.
 
@@ -154,15 +274,16 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
         Source labels, as the estimator is (or was) trained with them. Not
         modified.
     Xt_l : array-like of shape (n_labeled, ...), default=None
-        Labeled target inputs, used only when a clone is fitted. Without
-        them the gate can only judge inputs, not labels (see Notes).
+        Labeled target inputs: used to fit a clone (without them the gate
+        can only judge inputs, not labels; see Notes) and by the label
+        agreement, whose classifiers take them as rows with trusted labels.
     yt_l : array-like of shape (n_labeled,), default=None
         Labeled target labels.
     Xt_u : array-like of shape (n_unlabeled, ...), default=None
         Unlabeled target inputs, used only when a clone is fitted.
     fraction : float in [0, 1], default=0.1
-        Share of the source rows flagged as suspects: those the method
-        trusts least (lowest ``rank``). Rows tied with the last one flagged
+        Share of the source rows flagged as suspects: the most suspicious
+        ones (lowest ``rank``). Rows tied with the last one flagged
         are flagged too, so the share can be larger (KMM often gives many
         rows a weight of exactly 0). 0 flags none.
     refit : "auto" or bool, default="auto"
@@ -170,11 +291,21 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
         ``fit(Xs, ys, Xt_l, yt_l, Xt_u)`` when it is not fitted, and use it
         as it is when it is. ``True``: always fit a clone. ``False``: never
         fit; ``estimator`` must be fitted. A fitted estimator must have been
-        fitted on this source, and the target parts are then ignored.
+        fitted on this source; the target parts then serve only the label
+        agreement (``Xt_l`` and ``yt_l``).
+    order : {"agreement", "weight"}, default="agreement"
+        What ``rank`` and ``suspect`` follow. ``"agreement"``: the label
+        agreement, lowest first; it finds wrong labels as well as inputs
+        that no longer resemble their class (see Notes). ``"weight"``: the
+        method's weight, lowest first; the ``agreement`` column is then not
+        computed (NaN), which saves its classifiers' fits.
+    random_state : int, RandomState instance or None, default=None
+        Controls the folds of the label agreement's classifiers (the only
+        randomness the audit adds to the estimator's own).
 
     Returns
     -------
-    audit : pandas.DataFrame of shape (n_source, 6)
+    audit : pandas.DataFrame of shape (n_source, 7)
         Indexed by the position of the row in ``Xs`` (0 to n_source − 1),
         with the columns
 
@@ -192,19 +323,25 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
             The gate discriminator's probability that the row is target
             data (ω = d/(1−d), clamped); NaN for KMM, which has no
             discriminator.
+        ``agreement``
+            The probability, in [0, 1], that a classifier which never saw
+            the row gives the row's own label (see Notes); low means the
+            label does not fit the input. NaN with ``order="weight"``.
         ``rank``
-            1 for the row the method trusts least, up to n_source. Rows are
-            ordered by ``weight``, and for the gate by ``discriminator``,
-            which orders them in the same way but is not clamped: ω is
-            clamped to about [1e-4, 1e4], and on some tasks many rows sit at
-            the clamp. Ties share the lowest rank of the tie.
+            1 for the most suspicious row, up to n_source. With
+            ``order="agreement"``, rows are ordered by ``agreement``. With
+            ``order="weight"``, by ``weight``, and for the gate by
+            ``discriminator``, which orders them in the same way but is not
+            clamped: ω is clamped to about [1e-4, 1e4], and on some tasks
+            many rows sit at the clamp. Ties share the lowest rank of the
+            tie.
         ``suspect``
             ``rank <= ceil(fraction * n_source)``: the ``fraction`` of the
-            rows the method trusts least.
+            rows ranked most suspicious.
 
         ``audit.attrs`` holds ``"estimator"`` (the estimator's class name),
-        ``"fraction"`` and ``"label_aware"`` (whether the weight depends on
-        the row's label, see Notes). Per-class summaries:
+        ``"fraction"``, ``"order"`` and ``"label_aware"`` (whether the
+        weight depends on the row's label, see Notes). Per-class summaries:
         :func:`audit_summary`.
 
     Raises
@@ -228,6 +365,25 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
 
     Notes
     -----
+    **The label agreement.** Each row's agreement comes from a standardised
+    logistic regression fitted without that row, in two passes over the
+    same stratified folds (5, fewer when a class has fewer rows). The first
+    pass fits on the other folds' source rows. The second refits on the
+    half of those rows that the first pass agreed with most (a noisy source
+    teaches a noisy classifier; its most plausible half teaches a cleaner
+    one), plus the labeled target rows, whose labels are trusted; its
+    probability of the row's label is the agreement. Inputs are the
+    feature vectors as given; image inputs are first mapped to the fitted
+    deep model's features (:meth:`~skntl.DANN.transform`). The agreement
+    does not depend on the transfer method: it is a second opinion next to
+    the weight, and the default order because, on the development tasks
+    where the choice was made, it found corrupted labels and corrupted
+    inputs alike, whereas the weights find corrupted inputs and are close
+    to blind to wrong labels (see the User Guide for the measurements).
+    It needs enough rows per class for a classifier to learn the classes,
+    and it flags a row whose label is right but whose input is atypical of
+    its class as readily as a wrong label.
+
     **Which rows the weights can flag.** The gate's ω is a ratio of joint
     densities of (input, label): fitted with labeled target rows, it can in
     principle flag a clean input with a wrong label (on the study's tasks it
@@ -240,13 +396,13 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
     case applies. Conversely, an input far from every target input may get
     a weight near zero from KMM even when nothing is wrong with it.
 
-    **The suspect rule.** A fixed share of the rows, those the method
-    trusts least, rather than a threshold on the weight: the gate's weights
+    **The suspect rule.** A fixed share of the rows, the most suspicious,
+    rather than a threshold on the weight or the agreement: the gate's weights
     are so skewed that a threshold flags most of a *clean* source (on two
     development tasks, three quarters of a clean source's rows had a
     relative weight below 0.5; see the User Guide), whereas the lowest
     ``fraction`` is a list of known length to inspect, in order. The price:
-    the flag means "among the least trusted", not "corrupted"; it is raised
+    the flag means "among the most suspicious", not "corrupted"; it is raised
     on a clean source too. Whether the flagged rows stand apart from the
     others is what ``relative_weight`` and :func:`plot_source_audit` show.
     The relative weight is sensitive to a few very large weights, which
@@ -300,6 +456,8 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
             f"ys has {len(ys_array)} entries but Xs has {len(Xs_array)} rows; they must "
             "have the same length."
         )
+    if order == "agreement":
+        Xt_l_array, yt_l_array = _check_labeled_target(Xs, ys, Xt_l, yt_l)
 
     fitted = _is_fitted(estimator)
     name = type(estimator).__name__
@@ -328,8 +486,15 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
             "need a positive, finite mean."
         )
     relative = weight / mean
-    # the gate's D orders rows as ω does, without ω's clamp
-    key = discriminator if kind == "gate" else weight
+    if order == "agreement":
+        agreement = _label_agreement(
+            model, Xs_array, ys_array, Xt_l_array, yt_l_array, random_state
+        )
+        key = agreement
+    else:
+        agreement = np.full(len(weight), np.nan)
+        # the gate's D orders rows as ω does, without ω's clamp
+        key = discriminator if kind == "gate" else weight
     rank = rankdata(key, method="min").astype(np.int64)
     n_suspect = int(np.ceil(fraction * len(rank) - 1e-9))
     audit = pd.DataFrame(
@@ -338,12 +503,16 @@ def audit_source(estimator, Xs, ys, Xt_l=None, yt_l=None, Xt_u=None, *, fraction
             "weight": weight,
             "relative_weight": relative,
             "discriminator": discriminator,
+            "agreement": agreement,
             "rank": rank,
             "suspect": rank <= n_suspect,
         }
     )
     audit.attrs.update(
-        estimator=type(model).__name__, fraction=float(fraction), label_aware=label_aware
+        estimator=type(model).__name__,
+        fraction=float(fraction),
+        order=order,
+        label_aware=label_aware,
     )
     return audit
 
