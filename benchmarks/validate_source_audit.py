@@ -51,7 +51,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from skntl import DANN, KMM, split_target
-from skntl.audit import audit_source
+from skntl.audit import _given_label_proba, audit_source
 from skntl.experiments._tasks import load_task
 from skntl.perturbation import perturb_source
 
@@ -194,14 +194,6 @@ SCORES = (
 #: reported next to the candidates, never selected: a source-CV model fitted on
 #: the *true* labels, a ceiling for any label-agreement score on these features
 ORACLES = ("oracle: clean-label CV agreement",)
-
-
-def _given_label_proba(proba, classes, y):
-    """Probability each row's given label receives (0 for a class the model lacks)."""
-    col = {c: i for i, c in enumerate(classes)}
-    idx = np.array([col.get(v, -1) for v in y])
-    p = np.where(idx >= 0, proba[np.arange(len(y)), np.maximum(idx, 0)], 0.0)
-    return p
 
 
 def _linear_model(C=1.0):
@@ -486,7 +478,7 @@ def report(rows, args, elapsed):
                 auc = np.nanmean([r[key] for r in sub])
                 ok = auc >= TARGET_AUC
                 verdicts[(task, corruption)] = ok
-                cells.append(f"{auc:.2f} {'✓' if ok else '✗'}")
+                cells.append(f"{auc:.3f} {'✓' if ok else '✗'}")
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
         met = {c: all(verdicts[(t, c)] for t in TASKS) for c in CORRUPTIONS}
         lines += [

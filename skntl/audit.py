@@ -428,15 +428,15 @@ def audit_source(
     >>> _, ys_noisy, _, _ = perturb_source(Xs, ys, eps_y=0.5, random_state=0)
     >>> wrong = ys_noisy != ys
     >>> gate = DANN(gate=True, hidden_layer_sizes=(16,), max_epochs=20, random_state=0)
-    >>> audit = audit_source(gate, Xs, ys_noisy, Xt[:60], yt[:60], Xt)
+    >>> audit = audit_source(gate, Xs, ys_noisy, Xt[:60], yt[:60], Xt, random_state=0)
     >>> list(audit.columns)
-    ['label', 'weight', 'relative_weight', 'discriminator', 'rank', 'suspect']
-    >>> int(audit["suspect"].sum())  # the 10% of the rows the gate trusts least
+    ['label', 'weight', 'relative_weight', 'discriminator', 'agreement', 'rank', 'suspect']
+    >>> int(audit["suspect"].sum())  # the 10% of the rows whose label agrees least
     30
-    >>> bool(wrong[audit["suspect"]].mean() > 0.5)  # mostly wrong labels
-    True
+    >>> float(wrong[audit["suspect"]].mean())  # all of them have a wrong label
+    1.0
     >>> mean = audit.groupby(wrong)["relative_weight"].mean()
-    >>> bool(mean[True] < 0.5 < mean[False])
+    >>> bool(mean[True] < 0.5 < mean[False])  # the gate distrusts them too
     True
 
     KMM weighs inputs only:
@@ -577,10 +577,13 @@ def audit_summary(audit, by="label"):
     summary : pandas.DataFrame
         One row per group, sorted by group, with the columns ``count``,
         ``mean_weight``, ``mean_relative_weight``,
-        ``median_relative_weight``, ``n_suspect`` and ``suspect_fraction``.
-        A class whose mean relative weight is well below 1 is one the
-        method distrusts as a whole (e.g. a source class the target lacks,
-        or one whose labels disagree with the target's).
+        ``median_relative_weight``, ``mean_agreement`` (NaN for an audit
+        ranked by weight), ``n_suspect`` and ``suspect_fraction``. A class
+        whose mean relative weight is well below 1 is one the method
+        distrusts as a whole (e.g. a source class the target lacks, or one
+        whose labels disagree with the target's); a class of low mean
+        agreement is one whose labels its inputs do not explain (e.g. two
+        classes whose labels were swapped).
 
     See Also
     --------
@@ -626,6 +629,7 @@ def audit_summary(audit, by="label"):
             "mean_weight": groups["weight"].mean(),
             "mean_relative_weight": groups["relative_weight"].mean(),
             "median_relative_weight": groups["relative_weight"].median(),
+            "mean_agreement": groups["agreement"].mean(),
             "n_suspect": suspect.sum().astype(np.int64),
             "suspect_fraction": suspect.mean(),
         }
@@ -667,7 +671,8 @@ def plot_source_audit(audit, *, mask=None, ax=None, bins=30, log=True):
     (one colour per class up to 20 classes, one grey histogram beyond), with
     the largest relative weight among the suspects as a dashed line. With ``mask``, a second panel
     overlays the histograms of the clean and the perturbed rows and gives the
-    ROC AUC with which a low weight finds the perturbed rows.
+    ROC AUC with which a low weight finds the perturbed rows (and a low label
+    agreement, when the audit has one).
 
     Read more in the :ref:`User Guide <audit>`.
 
@@ -790,7 +795,15 @@ def plot_source_audit(audit, *, mask=None, ax=None, bins=30, log=True):
         if 0 < mask.sum() < len(mask):
             from sklearn.metrics import roc_auc_score
 
-            title += f" (AUC {roc_auc_score(mask, -audit['rank'].to_numpy()):.2f})"
+            # the weight order (the gate's D breaks the ties of ω's clamp)
+            order = audit["discriminator"].to_numpy(dtype=np.float64)
+            if not np.isfinite(order).all():
+                order = audit["weight"].to_numpy(dtype=np.float64)
+            aucs = f"weight {roc_auc_score(mask, -order):.2f}"
+            agreement = audit["agreement"].to_numpy(dtype=np.float64)
+            if np.isfinite(agreement).all():
+                aucs += f", agreement {roc_auc_score(mask, -agreement):.2f}"
+            title += f"\nAUC: {aucs}"
         second.set_title(title)
         panels.append((second, None))
 

@@ -65,9 +65,19 @@ def fitted_kmm(problem):
 
 @pytest.fixture(scope="module")
 def audits(problem, fitted_gate, fitted_kmm):
+    """Default audits (ranked by label agreement), with the labeled target rows."""
     return {
-        "gate": audit_source(fitted_gate, problem["Xs"], problem["ys"]),
-        "kmm": audit_source(fitted_kmm, problem["Xs"], problem["ys"]),
+        kind: audit_source(model, *_args(problem), random_state=0)
+        for kind, model in (("gate", fitted_gate), ("kmm", fitted_kmm))
+    }
+
+
+@pytest.fixture(scope="module")
+def weight_audits(problem, fitted_gate, fitted_kmm):
+    """Audits ranked by the method's weight."""
+    return {
+        kind: audit_source(model, problem["Xs"], problem["ys"], order="weight")
+        for kind, model in (("gate", fitted_gate), ("kmm", fitted_kmm))
     }
 
 
@@ -95,6 +105,7 @@ def test_one_row_per_source_row_with_the_documented_columns(audits, problem, kin
     assert audit["suspect"].dtype == bool
     assert audit.attrs["estimator"] == {"gate": "DANN", "kmm": "KMM"}[kind]
     assert audit.attrs["fraction"] == 0.1
+    assert audit.attrs["order"] == "agreement"
 
 
 def _min_rank(key):
@@ -103,8 +114,10 @@ def _min_rank(key):
 
 
 @pytest.mark.parametrize("kind", ["gate", "kmm"])
-def test_rank_one_is_the_least_trusted_row_and_ties_share_a_rank(audits, kind):
-    audit = audits[kind]
+def test_rank_one_is_the_least_trusted_row_and_ties_share_a_rank(weight_audits, kind):
+    audit = weight_audits[kind]
+    assert audit["agreement"].isna().all()  # not computed for order="weight"
+    assert audit.attrs["order"] == "weight"
     rank, weight = audit["rank"].to_numpy(), audit["weight"].to_numpy()
     assert rank.dtype == np.int64 and rank.min() == 1 and rank.max() <= len(audit)
     order = np.argsort(weight, kind="stable")
@@ -120,14 +133,14 @@ def test_ranks_break_ties_of_clamped_weights_by_the_discriminator(
     d, omega = fitted_gate.predict_weights(problem["Xs"], problem["ys"])
     floor = np.median(omega)  # as if half of the rows sat at ω's clamp
     monkeypatch.setattr(fitted_gate, "predict_weights", lambda X, y: (d, np.maximum(omega, floor)))
-    audit = audit_source(fitted_gate, problem["Xs"], problem["ys"])
+    audit = audit_source(fitted_gate, problem["Xs"], problem["ys"], order="weight")
     assert (audit["weight"] == floor).sum() >= 150
     np.testing.assert_array_equal(audit["rank"], _min_rank(d.astype(np.float64)))
     assert audit["suspect"].sum() == 30
 
 
-def test_kmm_ties_are_all_suspects(audits):
-    audit = audits["kmm"]
+def test_kmm_ties_are_all_suspects(weight_audits):
+    audit = weight_audits["kmm"]
     weight = audit["weight"].to_numpy()
     tied = weight == np.sort(weight)[29]  # tied with the 30th lowest weight
     assert audit["suspect"][tied].all()
@@ -158,10 +171,93 @@ def test_gate_without_labeled_target_is_not_label_aware(problem):
 
 @pytest.mark.parametrize("fraction, n_suspect", [(0.0, 0), (0.01, 3), (0.1, 30), (1.0, 300)])
 def test_fraction_sets_the_suspects(problem, fitted_gate, fraction, n_suspect):
-    audit = audit_source(fitted_gate, problem["Xs"], problem["ys"], fraction=fraction)
-    np.testing.assert_array_equal(audit["suspect"], audit["rank"] <= n_suspect)
-    assert audit["suspect"].sum() == n_suspect  # no ties in D's output here
+    for order in ("agreement", "weight"):
+        audit = audit_source(
+            fitted_gate, problem["Xs"], problem["ys"], fraction=fraction, order=order
+        )
+        np.testing.assert_array_equal(audit["suspect"], audit["rank"] <= n_suspect)
+        assert audit["suspect"].sum() == n_suspect  # no ties in D's output or agreement here
     assert audit.attrs["fraction"] == fraction
+
+
+# ------------------------------------------------------------------ label agreement
+
+
+@pytest.mark.parametrize("kind", ["gate", "kmm"])
+def test_by_default_the_rank_follows_the_label_agreement(audits, kind):
+    audit = audits[kind]
+    agreement = audit["agreement"].to_numpy()
+    assert np.isfinite(agreement).all()
+    assert ((agreement >= 0) & (agreement <= 1)).all()
+    np.testing.assert_array_equal(audit["rank"], _min_rank(agreement))
+
+
+def test_the_agreement_does_not_depend_on_the_method(audits):
+    np.testing.assert_array_equal(audits["gate"]["agreement"], audits["kmm"]["agreement"])
+
+
+def test_the_agreement_finds_wrong_labels_better_than_kmm_weights(audits, problem):
+    """Measured on seeds 0-4 of this problem: AUC 0.996-1.000 for the agreement,
+    0.46-0.51 for KMM's weights (blind to labels); all 30 suspects wrong."""
+    rows = ~problem["y_mask"] | problem["wrong"]
+    wrong = problem["wrong"][rows]
+    audit = audits["kmm"]
+    assert roc_auc_score(wrong, -audit["rank"][rows]) > 0.95
+    assert roc_auc_score(wrong, -audit["weight"][rows]) < 0.65
+    # a third of the rows have a wrong label, nearly every suspect does
+    assert problem["wrong"][audit["suspect"]].mean() > 0.9
+
+
+def test_the_agreement_reads_the_labeled_target_rows_and_its_random_state(problem, fitted_kmm):
+    Xs, ys = problem["Xs"], problem["ys"]
+    with_target = audit_source(fitted_kmm, *_args(problem), random_state=0)["agreement"]
+    again = audit_source(fitted_kmm, *_args(problem), random_state=0)["agreement"]
+    pd.testing.assert_series_equal(with_target, again)
+    other_folds = audit_source(fitted_kmm, *_args(problem), random_state=1)["agreement"]
+    source_only = audit_source(fitted_kmm, Xs, ys, random_state=0)["agreement"]
+    assert not np.allclose(with_target, other_folds)
+    assert not np.allclose(with_target, source_only)
+
+
+def test_the_agreement_of_a_tiny_source_with_a_class_of_one_row():
+    rng = np.random.RandomState(0)
+    Xs, Xt = rng.randn(7, 2), rng.randn(20, 2)
+    ys = np.array([0, 0, 0, 1, 1, 1, 2])  # class 2: one row, in no training fold with itself
+    audit = audit_source(KMM(random_state=0), Xs, ys, Xt_u=Xt, random_state=0)
+    agreement = audit["agreement"].to_numpy()
+    assert np.isfinite(agreement).all() and ((agreement >= 0) & (agreement <= 1)).all()
+    assert agreement[6] == 0.0  # its class is in no classifier that did not see it
+
+
+# two epochs on 24 images: the classifier need not learn, the features exist all the same
+@pytest.mark.filterwarnings("ignore:DANN's training classification loss never fell")
+def test_the_agreement_of_images_reads_the_deep_features():
+    rng = np.random.RandomState(0)
+    X = rng.rand(40, 1, 32, 32).astype(np.float32)
+    y = np.arange(40) % 2
+    X[y == 1, :, :16] += 0.5  # a class the features can tell
+    net = DANN(gate=True, max_epochs=2, batch_size=8, random_state=0).fit(
+        X[:24], y[:24], X[24:32], y[24:32], X[24:]
+    )
+    audit = audit_source(net, X[:24], y[:24], X[24:32], y[24:32], random_state=0)
+    assert np.isfinite(audit["agreement"]).all()
+    assert audit["agreement"].between(0, 1).all()
+
+
+def test_labeled_target_rows_are_checked_for_a_fitted_estimator(problem, fitted_kmm):
+    Xs, ys, Xl, yl = problem["Xs"], problem["ys"], problem["Xl"], problem["yl"]
+    with pytest.raises(ValueError, match="Xt_l was given without yt_l"):
+        audit_source(fitted_kmm, Xs, ys, Xl)
+    with pytest.raises(ValueError, match="yt_l has 5 entries but Xt_l has 60 rows"):
+        audit_source(fitted_kmm, Xs, ys, Xl, yl[:5])
+    with pytest.raises(ValueError, match=r"Xt_l has rows of shape \(3,\)"):
+        audit_source(fitted_kmm, Xs, ys, Xl[:, :3], yl)
+    bad = Xl.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Xt_l contains NaN"):
+        audit_source(fitted_kmm, Xs, ys, bad, yl)
+    with pytest.raises(ValueError, match="yt_l holds strings but ys holds numbers"):
+        audit_source(fitted_kmm, Xs, ys, Xl, yl.astype(str))
 
 
 # ------------------------------------------------------------------ fitted or not
@@ -171,7 +267,7 @@ def test_fraction_sets_the_suspects(problem, fitted_gate, fraction, n_suspect):
 def test_an_unfitted_estimator_gives_the_audit_of_its_fitted_twin(audits, problem, kind):
     estimator = _gate() if kind == "gate" else KMM(random_state=0)
     params = estimator.get_params(deep=False)
-    audit = audit_source(estimator, *_args(problem))
+    audit = audit_source(estimator, *_args(problem), random_state=0)
     pd.testing.assert_frame_equal(audit, audits[kind])
     assert audit.attrs == audits[kind].attrs
     with pytest.raises(NotFittedError):  # the clone was fitted, not the estimator
@@ -277,6 +373,8 @@ def test_unsupported_estimators_are_refused(problem, estimator, error, match):
         ({"fraction": -0.1}, "fraction"),
         ({"fraction": 1.5}, "fraction"),
         ({"refit": "yes"}, "refit"),
+        ({"order": "label"}, "order"),
+        ({"random_state": "zero"}, "random_state"),
     ],
 )
 def test_invalid_parameters(problem, kwargs, match):
@@ -321,6 +419,7 @@ def test_summary_per_class(audits):
         "mean_weight",
         "mean_relative_weight",
         "median_relative_weight",
+        "mean_agreement",
         "n_suspect",
         "suspect_fraction",
     ]
@@ -357,7 +456,14 @@ def test_plot_has_one_panel_without_mask_and_two_with(audits, problem, kind):
     assert isinstance(fig, matplotlib.figure.Figure) and len(fig.axes) == 1
     fig = plot_source_audit(audits[kind], mask=problem["wrong"], bins=10)
     assert len(fig.axes) == 2
-    assert "AUC" in fig.axes[1].get_title()
+    assert "AUC: weight" in fig.axes[1].get_title()
+    assert "agreement" in fig.axes[1].get_title()
+
+
+def test_plot_of_an_audit_ranked_by_weight_has_no_agreement_auc(weight_audits, problem):
+    fig = plot_source_audit(weight_audits["gate"], mask=problem["wrong"])
+    assert "AUC: weight" in fig.axes[1].get_title()
+    assert "agreement" not in fig.axes[1].get_title()
 
 
 def test_plot_draws_on_given_axes(audits, problem):
