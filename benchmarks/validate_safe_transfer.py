@@ -566,6 +566,18 @@ def select_round3(dev_rows, second):
     return next(c for c in tied if scores[c]["regret"] == low), scores
 
 
+def _adoption_checks(name, old, new):
+    """Per target: (estimator, target, old, new, acceptable). Acceptable: the winner
+    meets a target round 2's default meets, and is no worse on one it misses."""
+    targets = (("worst L%=30 cell NTG ≤ +1 pp", "worst30", 0.01),
+               ("mean NTG ≤ 0", "ntg", 0.0), ("mean regret ≤ 1.5 pp", "regret", 0.015))
+    out = []
+    for target, key, bound in targets:
+        ok = new[key] <= bound if old[key] <= bound else new[key] <= old[key]
+        out.append((name, target, f"{100 * old[key]:+.2f}", f"{100 * new[key]:+.2f}", ok))
+    return out
+
+
 def _round3_name(candidate):
     n, conf = candidate
     return f"n_repeats={n}, confidence={conf}"
@@ -635,11 +647,24 @@ def report_round3(rows, second, selected, dev_scores):
         lines += ["## Every candidate on the test tasks (for completeness, not for choosing)",
                   "", "| estimator | candidate | mean regret | mean NTG | worst L%=30 cell NTG "
                   "| chose transfer |", "|---|---|---|---|---|---|"]
+        verdicts = []
         for name in ("DANN_gate", "KMM"):
             sub = [r for r in test if r["estimator"] == name]
-            for c, v in _round3_scores(sub, second).items():
+            scores = _round3_scores(sub, second)
+            for c, v in scores.items():
                 if v["n"]:
                     lines.append(f"| {name} | {_round3_name(c)} | {_score_cells(v)} |")
+            verdicts += _adoption_checks(name, scores[ROUND3[0]], scores[selected])
+        adopted = all(ok for *_, ok in verdicts)
+        lines += ["", "## Adoption (the rule in the docstring)", "",
+                  "| estimator | target | round 2's default | winner | winner acceptable |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {name} | {target} | {old} | {new} | {'yes' if ok else 'no'} |"
+                  for name, target, old, new, ok in verdicts]
+        lines += ["", f"{'Adopted' if adopted else 'Not adopted'}: the winner "
+                  f"{'meets' if adopted else 'does not meet'} every target round 2's default "
+                  "meets on the test cells without being worse on the others. "
+                  + ("" if adopted else "`SafeTransfer`'s defaults stay round 2's."), ""]
     else:
         lines += ["The winner needs no second repeat, so no test cell was refitted and "
                   "round 2's defaults stay.", ""]
