@@ -117,6 +117,7 @@ import os
 import platform
 import time
 import warnings
+from contextlib import contextmanager
 from itertools import product
 
 import numpy as np
@@ -168,23 +169,38 @@ def _estimator(name, seed):
     return DANN(gate=True, random_state=seed) if name == "DANN_gate" else KMM()
 
 
-def run_cell(cell, data_home):
+@contextmanager
+def _one_thread_quiet():
+    """One BLAS and one torch thread per worker; the fits' ConvergenceWarnings muted."""
     import torch
     from sklearn.exceptions import ConvergenceWarning
     from threadpoolctl import threadpool_limits
 
-    from skntl import split_target
-    from skntl.experiments._tasks import load_task
-    from skntl.metrics import NegativeTransferGap, should_transfer
-    from skntl.perturbation import perturb_source
-
-    split, task, name, eps, ratio, seed = cell
     torch.set_num_threads(1)
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        Xs, ys, Xt, yt = load_task(task, data_home)
-        Xl, yl, Xu, Xte, yte = split_target(Xt, yt, ratio, random_state=seed)
-        Xp, yp, _, _ = perturb_source(Xs, ys, eps, eps, random_state=seed)
+        yield
+
+
+def _cell_data(cell, data_home):
+    """The perturbed source and the target split of one cell."""
+    from skntl import split_target
+    from skntl.experiments._tasks import load_task
+    from skntl.perturbation import perturb_source
+
+    _, task, _, eps, ratio, seed = cell
+    Xs, ys, Xt, yt = load_task(task, data_home)
+    Xl, yl, Xu, Xte, yte = split_target(Xt, yt, ratio, random_state=seed)
+    Xp, yp, _, _ = perturb_source(Xs, ys, eps, eps, random_state=seed)
+    return Xp, yp, Xl, yl, Xu, Xte, yte
+
+
+def run_cell(cell, data_home):
+    from skntl.metrics import NegativeTransferGap, should_transfer
+
+    split, task, name, eps, ratio, seed = cell
+    with _one_thread_quiet():
+        Xp, yp, Xl, yl, Xu, Xte, yte = _cell_data(cell, data_home)
         t0 = time.perf_counter()
         # the development cells fit both sizes, so that every candidate can be scored;
         # the test cells fit what the selected candidate needs (see SELECTED)
@@ -376,13 +392,22 @@ def select_round2(dev_rows, testable_only=False):
     """
     pool = [c for c in ROUND2 if c[0] is None] if testable_only else ROUND2
     scores = {c: _scores(dev_rows, c) for c in ROUND2}
+    return _conservative_pick(pool, scores), scores
+
+
+def _conservative_pick(pool, scores):
+    """Round 2's rule over ``pool`` (in tie-breaking order); ``pool[0]`` if none is feasible.
+
+    Feasible: the issue's average targets; then the lowest worst L%=30 cell, and
+    within 0.5 pp of it the lowest regret.
+    """
     feasible = [c for c in pool if _feasible(scores[c])]
     if not feasible:
-        return ROUND2[0], scores
+        return pool[0]
     best_worst = min(scores[c]["worst30"] for c in feasible)
     tied = [c for c in feasible if scores[c]["worst30"] <= best_worst + 0.005]
     low = min(scores[c]["regret"] for c in tied)
-    return next(c for c in tied if scores[c]["regret"] == low), scores  # ROUND2's order
+    return next(c for c in tied if scores[c]["regret"] == low)
 
 
 def report_round2(rows):
@@ -506,22 +531,11 @@ ROUND3 = [(1, 0.6), (1, 0.4), (1, 0.8), (2, 0.6), (2, 0.4), (2, 0.8)]
 
 def run_second_repeat(cell, data_home):
     """The second repeat of ``should_transfer``'s folds for one cell (correction None)."""
-    import torch
-    from sklearn.exceptions import ConvergenceWarning
-    from threadpoolctl import threadpool_limits
-
-    from skntl import split_target
-    from skntl.experiments._tasks import load_task
     from skntl.metrics import should_transfer
-    from skntl.perturbation import perturb_source
 
-    split, task, name, eps, ratio, seed = cell
-    torch.set_num_threads(1)
-    with threadpool_limits(1), warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        Xs, ys, Xt, yt = load_task(task, data_home)
-        Xl, yl, Xu, _, _ = split_target(Xt, yt, ratio, random_state=seed)
-        Xp, yp, _, _ = perturb_source(Xs, ys, eps, eps, random_state=seed)
+    _, _, name, _, _, seed = cell
+    with _one_thread_quiet():
+        Xp, yp, Xl, yl, Xu, _, _ = _cell_data(cell, data_home)
         rng = np.random.RandomState(seed)
         rng.randint(np.iinfo(np.int32).max)  # the first repeat's fold seed
         t0 = time.perf_counter()
@@ -557,13 +571,7 @@ def _round3_scores(rows, second):
 def select_round3(dev_rows, second):
     """Round 3's selection rule (module docstring); returns (candidate, scores)."""
     scores = _round3_scores(dev_rows, second)
-    feasible = [c for c in ROUND3 if _feasible(scores[c])]
-    if not feasible:
-        return ROUND3[0], scores
-    best_worst = min(scores[c]["worst30"] for c in feasible)
-    tied = [c for c in feasible if scores[c]["worst30"] <= best_worst + 0.005]
-    low = min(scores[c]["regret"] for c in tied)
-    return next(c for c in tied if scores[c]["regret"] == low), scores
+    return _conservative_pick(ROUND3, scores), scores
 
 
 def _adoption_checks(name, old, new):
