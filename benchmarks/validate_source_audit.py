@@ -190,6 +190,11 @@ SCORES = (
     "weight + feature target agreement",
     "weight + pooled CV agreement",
     "weight + cleaned CV agreement",
+    # fifth round (written before its runs): the adopted agreement combined with the
+    # weight so that either can flag a row; adopted only if its smallest development
+    # cell beats the agreement's (0.82) by at least 0.01
+    "most suspicious of weight, cleaned CV agreement",
+    "2 × cleaned CV agreement + weight",
 )
 #: reported next to the candidates, never selected: a source-CV model fitted on
 #: the *true* labels, a ceiling for any label-agreement score on these features
@@ -277,6 +282,10 @@ def _scores(audit, model, Xs, ys, Xt_l, yt_l, seed, ys_true):
     out["weight + feature target agreement"] = rank(base) + rank(-feature_target_p)
     out["weight + pooled CV agreement"] = rank(base) + rank(-pooled_p)
     out["weight + cleaned CV agreement"] = rank(base) + rank(-cleaned_p)
+    # fifth round: a row counts as suspicious as its more suspicious score says
+    out["most suspicious of weight, cleaned CV agreement"] = np.maximum(
+        rank(base), rank(-cleaned_p))
+    out["2 × cleaned CV agreement + weight"] = 2 * rank(-cleaned_p) + rank(base)
     out["oracle: clean-label CV agreement"] = -_fold_agreement(Xs, ys, folds, fit_y=ys_true)
     return out
 
@@ -349,7 +358,11 @@ def report_score(rows, args, elapsed):
         "each training fold with the highest source CV agreement; and each plus the "
         "weight. **oracle: clean-label CV agreement** is the source CV model fitted on the "
         "*true* labels: a ceiling for label-agreement scores on these features, never a "
-        "candidate.",
+        "candidate. A fifth round, after the adoption and written before its runs: the "
+        "adopted agreement with the weight, as the larger of the two percentile ranks (a "
+        "row as suspicious as its more suspicious score says) or as twice the agreement's "
+        "rank plus the weight's; adopted only if it beats the agreement's smallest cell by "
+        "0.01 or more (the rule's tie margin).",
         "",
         "Adoption rule for the fourth round, written before its runs: the winner goes into "
         "`audit_source` only if its smallest DANN_gate development cell is at least "
