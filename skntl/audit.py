@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._data import _as_array, pack
+from ._data import _as_array, _check_column_names, _check_label_kinds, _check_pair
 from .base import _check_estimator_instance
 from .conventional.kmm import KMM
 from .utils._param_validation import HasMethods, Interval, StrOptions, validate_params
@@ -204,12 +204,23 @@ def _label_agreement(model, Xs, ys, Xt_l, yt_l, random_state):
 
 def _check_labeled_target(Xs, ys, Xt_l, yt_l):
     """Return the labeled target rows as finite numeric arrays, or ``(None, None)``."""
-    # the data contract's checks: both or neither, lengths, shapes, label kinds
-    pack(Xs, ys, Xt_l, yt_l)
-    if Xt_l is None or len(Xt_l) == 0:
+    # the data contract's checks (as pack makes them, without copying the source):
+    # both or neither, lengths, row shapes, label kinds (column names: the caller's)
+    Xt_l, yt_l = _as_array(Xt_l, "Xt_l"), _as_array(yt_l, "yt_l")
+    _check_pair(Xt_l, yt_l, "Xt_l", "yt_l")
+    if Xt_l is None:
         return None, None
-    Xt_l = check_array(_as_array(Xt_l, "Xt_l"), allow_nd=True, input_name="Xt_l")
-    return Xt_l, column_or_1d(_as_array(yt_l, "yt_l"))
+    if yt_l.ndim != 1:
+        raise ValueError(f"yt_l must be 1-D, got shape {yt_l.shape}.")
+    if Xt_l.shape[1:] != Xs.shape[1:]:
+        raise ValueError(
+            f"Xt_l has rows of shape {Xt_l.shape[1:]} but Xs has rows of shape "
+            f"{Xs.shape[1:]}; source and target must have the same features."
+        )
+    _check_label_kinds(ys, yt_l)
+    if len(Xt_l) == 0:
+        return None, None
+    return check_array(Xt_l, allow_nd=True, input_name="Xt_l"), yt_l
 
 
 # ------------------------------------------------------------------ the audit
@@ -457,7 +468,8 @@ def audit_source(
             "have the same length."
         )
     if order == "agreement":
-        Xt_l_array, yt_l_array = _check_labeled_target(Xs, ys, Xt_l, yt_l)
+        _check_column_names(Xs, {"Xt_l": Xt_l})
+        Xt_l_array, yt_l_array = _check_labeled_target(Xs_array, ys_array, Xt_l, yt_l)
 
     fitted = _is_fitted(estimator)
     name = type(estimator).__name__

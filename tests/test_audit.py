@@ -258,6 +258,14 @@ def test_labeled_target_rows_are_checked_for_a_fitted_estimator(problem, fitted_
         audit_source(fitted_kmm, Xs, ys, bad, yl)
     with pytest.raises(ValueError, match="yt_l holds strings but ys holds numbers"):
         audit_source(fitted_kmm, Xs, ys, Xl, yl.astype(str))
+    with pytest.raises(ValueError, match="yt_l must be 1-D"):
+        audit_source(fitted_kmm, Xs, ys, Xl, yl[:, None])
+    names = [f"f{i}" for i in range(5)]
+    with pytest.raises(ValueError, match="Xt_l has the columns of Xs in another order"):
+        audit_source(
+            fitted_kmm, pd.DataFrame(Xs, columns=names), ys,
+            pd.DataFrame(Xl, columns=names[::-1]), yl,
+        )
 
 
 # ------------------------------------------------------------------ fitted or not
