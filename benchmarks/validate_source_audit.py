@@ -51,7 +51,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from skntl import DANN, KMM, split_target
-from skntl.audit import _given_label_proba, audit_source
+from skntl.audit import _given_label_proba, _weight_order, audit_source
 from skntl.experiments._tasks import load_task
 from skntl.perturbation import perturb_source
 
@@ -129,10 +129,7 @@ def run_one(task, corruption, estimator, seed, eps_x, eps_y, order="agreement"):
     collapsed = any(issubclass(w.category, ConvergenceWarning) for w in caught)
     positives, rows = _positives(ys, yp, x_mask, y_mask, eps_y)
     weight = audit["weight"].to_numpy()
-    # the weight order of order="weight": the gate's D (no clamp), KMM's weight
-    weight_order = audit["discriminator"].to_numpy()
-    if not np.isfinite(weight_order).all():
-        weight_order = weight
+    weight_order = _weight_order(audit["discriminator"].to_numpy(), weight)
     relative = audit["relative_weight"].to_numpy()
     rank = audit["rank"].to_numpy()
     suspect = audit["suspect"].to_numpy()

@@ -148,6 +148,31 @@ def _check_pair(X, y, X_name, y_name):
         )
 
 
+def _check_1d(y, name):
+    if y is not None and y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {y.shape}.")
+
+
+def _check_row_shape(part, name, Xs):
+    if part is not None and part.shape[1:] != Xs.shape[1:]:
+        raise ValueError(
+            f"{name} has rows of shape {part.shape[1:]} but Xs has rows of "
+            f"shape {Xs.shape[1:]}; source and target must have the same features."
+        )
+
+
+def _check_labeled_part(Xs, ys, Xt_l, yt_l):
+    """Check the labeled target arrays against the source's, as the data contract does.
+
+    Both or neither, same lengths, 1-D labels of the source's kind, rows of
+    the source's shape (arrays; column names are checked on the raw inputs).
+    """
+    _check_pair(Xt_l, yt_l, "Xt_l", "yt_l")
+    _check_1d(yt_l, "yt_l")
+    _check_label_kinds(ys, yt_l)
+    _check_row_shape(Xt_l, "Xt_l", Xs)
+
+
 def pack(Xs, ys, Xt_l=None, yt_l=None, Xt_u=None):
     """Pack source, labeled-target and unlabeled-target data into ``(X, y, sd)``.
 
@@ -200,17 +225,9 @@ def pack(Xs, ys, Xt_l=None, yt_l=None, Xt_u=None):
     if Xs is None:
         raise ValueError("Xs is required.")
     _check_pair(Xs, ys, "Xs", "ys")
-    _check_pair(Xt_l, yt_l, "Xt_l", "yt_l")
-    for name, part in (("ys", ys), ("yt_l", yt_l)):
-        if part is not None and part.ndim != 1:
-            raise ValueError(f"{name} must be 1-D, got shape {part.shape}.")
-    _check_label_kinds(ys, yt_l)
-    for name, part in (("Xt_l", Xt_l), ("Xt_u", Xt_u)):
-        if part is not None and part.shape[1:] != Xs.shape[1:]:
-            raise ValueError(
-                f"{name} has rows of shape {part.shape[1:]} but Xs has rows of "
-                f"shape {Xs.shape[1:]}; source and target must have the same features."
-            )
+    _check_1d(ys, "ys")
+    _check_labeled_part(Xs, ys, Xt_l, yt_l)
+    _check_row_shape(Xt_u, "Xt_u", Xs)
 
     X_parts, y_parts, sd_parts = [Xs], [ys], [np.full(len(Xs), SOURCE)]
     if Xt_l is not None:

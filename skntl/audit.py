@@ -27,7 +27,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._data import _as_array, _check_column_names, _check_label_kinds, _check_pair
+from ._data import _as_array, _check_column_names, _check_labeled_part
 from .base import _check_estimator_instance
 from .conventional.kmm import KMM
 from .utils._param_validation import HasMethods, Interval, StrOptions, validate_params
@@ -204,23 +204,20 @@ def _label_agreement(model, Xs, ys, Xt_l, yt_l, random_state):
 
 def _check_labeled_target(Xs, ys, Xt_l, yt_l):
     """Return the labeled target rows as finite numeric arrays, or ``(None, None)``."""
-    # the data contract's checks (as pack makes them, without copying the source):
-    # both or neither, lengths, row shapes, label kinds (column names: the caller's)
     Xt_l, yt_l = _as_array(Xt_l, "Xt_l"), _as_array(yt_l, "yt_l")
-    _check_pair(Xt_l, yt_l, "Xt_l", "yt_l")
-    if Xt_l is None:
-        return None, None
-    if yt_l.ndim != 1:
-        raise ValueError(f"yt_l must be 1-D, got shape {yt_l.shape}.")
-    if Xt_l.shape[1:] != Xs.shape[1:]:
-        raise ValueError(
-            f"Xt_l has rows of shape {Xt_l.shape[1:]} but Xs has rows of shape "
-            f"{Xs.shape[1:]}; source and target must have the same features."
-        )
-    _check_label_kinds(ys, yt_l)
-    if len(Xt_l) == 0:
+    _check_labeled_part(Xs, ys, Xt_l, yt_l)  # as pack does, without copying the source
+    if Xt_l is None or len(Xt_l) == 0:
         return None, None
     return check_array(Xt_l, allow_nd=True, input_name="Xt_l"), yt_l
+
+
+def _weight_order(discriminator, weight):
+    """Return the key of ``order="weight"``.
+
+    The gate's D, which orders the rows as ω does without ω's clamp, or the
+    weight when there is no discriminator (KMM).
+    """
+    return discriminator if np.isfinite(discriminator).all() else weight
 
 
 # ------------------------------------------------------------------ the audit
@@ -505,8 +502,7 @@ def audit_source(
         key = agreement
     else:
         agreement = np.full(len(weight), np.nan)
-        # the gate's D orders rows as ω does, without ω's clamp
-        key = discriminator if kind == "gate" else weight
+        key = _weight_order(discriminator, weight)
     rank = rankdata(key, method="min").astype(np.int64)
     n_suspect = int(np.ceil(fraction * len(rank) - 1e-9))
     audit = pd.DataFrame(
@@ -807,10 +803,10 @@ def plot_source_audit(audit, *, mask=None, ax=None, bins=30, log=True):
         if 0 < mask.sum() < len(mask):
             from sklearn.metrics import roc_auc_score
 
-            # the weight order (the gate's D breaks the ties of ω's clamp)
-            order = audit["discriminator"].to_numpy(dtype=np.float64)
-            if not np.isfinite(order).all():
-                order = audit["weight"].to_numpy(dtype=np.float64)
+            order = _weight_order(
+                audit["discriminator"].to_numpy(dtype=np.float64),
+                audit["weight"].to_numpy(dtype=np.float64),
+            )
             aucs = f"weight {roc_auc_score(mask, -order):.2f}"
             agreement = audit["agreement"].to_numpy(dtype=np.float64)
             if np.isfinite(agreement).all():
